@@ -1,0 +1,69 @@
+# The referral desk. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+FLASK := $(BIN)/flask --app wsgi
+export REFERRALS_ENV ?= development
+
+.PHONY: help install assets db run serve test lint typecheck check browser keys clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(BIN)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(BIN)/.installed ## Create the virtual environment and install the desk with its tools
+
+static/build/.built: package.json assets/app.scss assets/app.mjs
+	npm install --no-audit --no-fund --silent
+	mkdir -p static/build
+	npx sass --load-path=node_modules --no-source-map --style=compressed --quiet-deps assets/app.scss static/build/app.css
+	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js static/build/
+	cp assets/app.mjs static/build/app.mjs
+	touch $@
+
+assets: static/build/.built ## Build the front-end (GOV.UK Frontend from npm, without the GOV.UK brand)
+
+db: install ## Apply the migrations and load synthetic demo data if the database is empty
+	$(FLASK) db upgrade
+	$(FLASK) demo load
+
+run: install assets db ## Start the desk with demo data on http://127.0.0.1:$(PORT)
+	@echo "Serving the referral desk on http://127.0.0.1:$(PORT) (Ctrl-C to stop)"
+	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+serve: install assets ## Production-style server (gunicorn); needs REFERRALS_ENV=production and keys
+	$(BIN)/gunicorn --workers 2 --bind 127.0.0.1:$(PORT) wsgi:app
+
+browser: ## Install Debian's Chromium for the browser tests (needs apt and root)
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	      || echo "make browser: could not install chromium; browser tests will be skipped"; \
+	  else echo "make browser: chromium missing and apt not usable; browser tests will be skipped"; fi; }
+
+test: install assets browser ## Run every test: SQLite always, PostgreSQL when reachable
+	REFERRALS_ENV=test $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install ## ruff lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install ## mypy (strict) on the package
+	$(BIN)/mypy
+
+check: lint typecheck test ## Everything CI runs
+
+keys: ## Print a fresh set of production keys
+	@$(PYTHON) config.py
+
+clean: ## Remove the virtual environment, built assets and caches (keeps instance/)
+	rm -rf $(VENV) node_modules static/build .pytest_cache .mypy_cache .ruff_cache

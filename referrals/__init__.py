@@ -1,0 +1,177 @@
+"""The referral desk. ``create_app`` is assembly only: extensions, blueprints, errors, commands."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask, g, render_template, request
+from flask_wtf.csrf import CSRFError
+from jinja2 import ChainableUndefined, ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+from config import Settings
+from referrals.db import configure_engine
+from referrals.extensions import csrf, db, login_manager, migrate
+from referrals.runtime import EXTENSION_KEY, Runtime
+from referrals.security import access, headers
+from referrals.security.crypto import Keyring
+
+ROOT = Path(__file__).resolve().parent.parent
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(settings.instance_path),
+    )
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        SQLALCHEMY_DATABASE_URI=settings.database_url,
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+        SESSION_COOKIE_SECURE=settings.is_production,
+        SESSION_COOKIE_NAME="referral_desk_session",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_absolute_hours),
+        REMEMBER_COOKIE_DURATION=timedelta(seconds=0),
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the (server-side) session
+        MAX_CONTENT_LENGTH=1024 * 1024,
+        TESTING=settings.environment == "test",
+    )
+    app.extensions[EXTENSION_KEY] = Runtime(
+        settings=settings,
+        keyring=Keyring(active_id=settings.active_key_id, keys=settings.encryption_keys),
+    )
+    app.jinja_loader = ChoiceLoader(
+        [
+            FileSystemLoader(str(ROOT / "templates")),
+            PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),
+            PrefixLoader({"govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf")}),
+        ]
+    )
+    app.jinja_env.undefined = ChainableUndefined  # the GOV.UK macros read nested params
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
+
+    _register_sessions()
+    _register_blueprints(app)
+    _register_request_cycle(app)
+    _register_errors(app)
+    _register_templates(app)
+
+    from referrals import cli
+
+    cli.register(app)
+    return app
+
+
+def _register_sessions() -> None:
+    from referrals.services import auth
+
+    login_manager.user_loader(auth.load_principal)
+    login_manager.session_protection = "basic"
+
+
+def _register_blueprints(app: Flask) -> None:
+    from referrals.web import admin, audit, auth, desk, health, home, portal
+
+    for module in (auth, home, desk, portal, admin, audit, health):
+        app.register_blueprint(module.bp)
+
+
+def _register_request_cycle(app: Flask) -> None:
+    app.before_request(access.guard)
+
+    @app.after_request
+    def finish_unit_of_work(response: Response) -> Response:
+        """Exactly one commit per request. Fail closed: if the audit event (or anything else)
+        cannot be saved, the page that would have shown data is not returned."""
+        if response.status_code < 400 or g.get("commit_despite_error"):
+            try:
+                db.session.commit()
+            except SQLAlchemyError:
+                db.session.rollback()
+                log.exception("commit failed; the response is withheld")
+                return Response(
+                    render_template("errors/unavailable.html"), status=503, mimetype="text/html"
+                )
+        else:
+            db.session.rollback()
+        return headers.apply(response)
+
+
+def _register_errors(app: Flask) -> None:
+    messages = {
+        400: ("Something in the request was not valid", "Go back, check what you entered and try again."),
+        403: ("You do not have access to this page", "If you think you should, ask your administrator."),
+        404: ("Page not found", "The page or record does not exist, or is not available to you."),
+        405: ("That action is not allowed here", "Use the buttons on the page rather than the address bar."),
+        413: ("The request was too large", "Send less at once and try again."),
+    }
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError) -> tuple[str, int]:
+        db.session.rollback()
+        return render_template(
+            "errors/error.html",
+            title="Your form could not be checked",
+            body="The page had expired or came from elsewhere. Nothing was saved. "
+            "Go back, reload the page and submit it again.",
+        ), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> tuple[str, int] | HTTPException:
+        code = error.code or 500
+        if code not in messages:
+            return error
+        db.session.rollback()
+        title, body = messages[code]
+        return render_template("errors/error.html", title=title, body=body), code
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception) -> tuple[str, int]:
+        db.session.rollback()
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return render_template(
+            "errors/error.html",
+            title="Sorry, there is a problem with the desk",
+            body="Nothing was saved. Try again; if it happens again, tell your administrator.",
+        ), 500
+
+
+def _register_templates(app: Flask) -> None:
+    from flask_login import current_user
+
+    from referrals.reference import borough_name
+    from referrals.security.permissions import Permission, role_has
+
+    def can(permission: str) -> bool:
+        return bool(current_user.is_authenticated) and role_has(
+            current_user.role, Permission(permission)
+        )
+
+    def london(moment: object, fmt: str = "%-d %b %Y %H:%M") -> str:
+        from datetime import datetime
+
+        from referrals.clock import to_london
+
+        return to_london(moment).strftime(fmt) if isinstance(moment, datetime) else "—"
+
+    app.add_template_global(can)
+    app.add_template_global(borough_name)
+    app.add_template_filter(london)
+    from govuk_frontend_wtf.main import WTFormsHelpers
+
+    WTFormsHelpers(app)

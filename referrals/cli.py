@@ -1,0 +1,150 @@
+"""Flask commands: ``users``, ``intake``, ``audit``, ``demo`` and ``keys``.
+
+Each command is an entry point: it parses input, calls services, and commits once per unit of
+work (one notification, one user), rolling back that unit alone on failure.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from referrals import demo
+from referrals.extensions import db
+from referrals.intake_json import parse_notification
+from referrals.models.user import Role
+from referrals.services import admin, audit, identity_store, intake
+from referrals.services.actors import Actor
+from referrals.services.errors import InvalidInput
+
+users_cli = AppGroup("users", help="Manage users.")
+intake_cli = AppGroup("intake", help="Import incident notifications.")
+audit_cli = AppGroup("audit", help="Check the audit trail.")
+demo_cli = AppGroup("demo", help="Synthetic demo data.")
+keys_cli = AppGroup("keys", help="Encryption key rotation.")
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    repeated: int = 0
+    rejected: list[tuple[int, str, dict[str, str]]] = field(default_factory=list)
+
+
+def import_notifications(items: list[Any], actor: Actor) -> ImportReport:
+    """Each notification is its own unit of work: one rejected does not stop the others."""
+    report = ImportReport()
+    for index, item in enumerate(items):
+        label = item.get("id") or item.get("police_reference") if isinstance(item, dict) else None
+        data, parse_errors = parse_notification(item)
+        try:
+            if parse_errors:
+                domain_errors, _ = intake.validate(data)
+                raise InvalidInput({**domain_errors, **parse_errors})
+            _incident, created = intake.log_incident(actor, data)
+            db.session.commit()
+        except InvalidInput as invalid:
+            db.session.rollback()
+            report.rejected.append((index, str(label or f"#{index + 1}"), invalid.errors))
+            continue
+        except Exception:
+            db.session.rollback()
+            raise
+        if created:
+            report.created += 1
+        else:
+            report.repeated += 1
+    return report
+
+
+def _read_notifications(path: Path) -> list[Any]:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"cannot read {path}: {exc}") from exc
+    except json.JSONDecodeError as exc:
+        raise click.ClickException(f"{path} is not valid JSON: {exc}") from exc
+    items = document.get("notifications") if isinstance(document, dict) else document
+    if not isinstance(items, list):
+        raise click.ClickException('expected {"notifications": [...]} or a list of notifications')
+    return items
+
+
+@intake_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_command(file: Path) -> None:
+    """Import incident notifications from FILE.json (format: referrals/intake_json.py)."""
+    report = import_notifications(_read_notifications(file), Actor.system("import"))
+    for index, label, errors in report.rejected:
+        click.echo(f"rejected notification {index + 1} ({label}):", err=True)
+        for path, message in errors.items():
+            click.echo(f"  - {path}: {message}", err=True)
+    click.echo(f"imported {report.created}, already present {report.repeated}, "
+               f"rejected {len(report.rejected)}")
+    if report.rejected:
+        sys.exit(1)
+
+
+@users_cli.command("create-admin")
+@click.option("--email", required=True)
+@click.option("--name", default="Administrator", show_default=True)
+@click.password_option(prompt="Password (at least 12 characters)")
+def create_admin(email: str, name: str, password: str) -> None:
+    """Create an administrator (the first one, usually)."""
+    try:
+        user = admin.create_user(
+            Actor.system("cli"), admin.UserInput(email, name, Role.ADMINISTRATOR), password
+        )
+        db.session.commit()
+    except InvalidInput as invalid:
+        db.session.rollback()
+        raise click.ClickException("; ".join(invalid.errors.values())) from invalid
+    click.echo(f"administrator {user.email} created")
+
+
+@audit_cli.command("verify")
+def verify_command() -> None:
+    """Exit 0 if the hash chain is intact; otherwise name the first broken event and exit 1."""
+    result = audit.verify()
+    if result.ok:
+        click.echo(f"audit chain intact: {result.checked} events verified")
+        return
+    click.echo(f"audit chain BROKEN at event {result.broken_seq}: {result.problem} "
+               f"({result.checked} events verified before it)", err=True)
+    sys.exit(1)
+
+
+@demo_cli.command("load")
+def demo_load() -> None:
+    """Load synthetic demo data if the database is empty; print the demo sign-ins."""
+    if demo.is_empty():
+        demo.load_reference_data()
+        demo.load_users()
+        db.session.commit()
+        report = import_notifications(demo.notifications(), Actor.system("demo"))
+        click.echo(f"demo data loaded: {report.created} synthetic incidents")
+    else:
+        click.echo("database already holds data: kept as it is")
+    click.echo("\nDemo sign-ins (synthetic, development only):")
+    for u in demo.DEMO_USERS:
+        click.echo(f"  {u.role.label:<14} {u.email:<28} {u.password}")
+
+
+@keys_cli.command("rotate")
+def rotate_command() -> None:
+    """Re-seal every identity under the active key (the first in ENCRYPTION_KEYS)."""
+    count = identity_store.rotate()
+    db.session.commit()
+    click.echo(f"re-sealed {count} values under the active key")
+
+
+def register(app: Flask) -> None:
+    for group in (users_cli, intake_cli, audit_cli, demo_cli, keys_cli):
+        app.cli.add_command(group)

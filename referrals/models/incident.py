@@ -1,0 +1,134 @@
+"""Incidents and the people in each household."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from referrals.db import Base, UTCDateTime, borough_code, created_at, enum_type, intpk
+from referrals.models.agency import Agency
+from referrals.models.person import Person
+
+
+class RiskGrade(StrEnum):
+    STANDARD = "standard"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+    @property
+    def rank(self) -> int:
+        return list(RiskGrade).index(self)
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class IncidentStatus(StrEnum):
+    LOGGED = "logged"  # recorded, not yet routed to partners
+    ROUTED = "routed"  # referrals sent, waiting on partners
+    CLOSED = "closed"
+
+    @property
+    def label(self) -> str:
+        return {"logged": "Logged", "routed": "Waiting on partners", "closed": "Closed"}[self.value]
+
+
+class PersonRole(StrEnum):
+    VICTIM = "victim"
+    SUSPECT = "suspect"
+    OTHER_ADULT = "other_adult"
+    CHILD = "child"
+
+    @property
+    def label(self) -> str:
+        return {
+            "victim": "Adult victim",
+            "suspect": "Suspect",
+            "other_adult": "Other adult",
+            "child": "Child",
+        }[self.value]
+
+
+ADULT_ROLES = (PersonRole.VICTIM, PersonRole.SUSPECT, PersonRole.OTHER_ADULT)
+
+
+class Incident(Base):
+    __tablename__ = "incidents"
+    __table_args__ = (
+        Index("ix_incidents_queue", "received_at", "id"),
+        Index("ix_incidents_borough_queue", "borough_code", "received_at", "id"),
+        Index("ix_incidents_risk_queue", "risk_grade", "received_at", "id"),
+        Index("ix_incidents_status_queue", "status", "received_at", "id"),
+    )
+
+    id: Mapped[intpk]
+    police_reference: Mapped[str] = mapped_column(String(40), index=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    borough_code: Mapped[borough_code]
+    location_sealed_id: Mapped[str] = mapped_column(ForeignKey("sealed_values.id"))
+    summary_sealed_id: Mapped[str] = mapped_column(ForeignKey("sealed_values.id"))
+    risk_actuarial: Mapped[RiskGrade] = mapped_column(enum_type(RiskGrade, "risk_actuarial"))
+    risk_judgement: Mapped[RiskGrade | None] = mapped_column(enum_type(RiskGrade, "risk_judgement"))
+    risk_rationale_sealed_id: Mapped[str | None] = mapped_column(ForeignKey("sealed_values.id"))
+    # The grade that governs: the actuarial grade, or the judgement where it raises it.
+    risk_grade: Mapped[RiskGrade] = mapped_column(enum_type(RiskGrade, "risk_grade"))
+    status: Mapped[IncidentStatus] = mapped_column(
+        enum_type(IncidentStatus, "status"), default=IncidentStatus.LOGGED
+    )
+    child_count: Mapped[int] = mapped_column(Integer, default=0)
+    source: Mapped[str] = mapped_column(String(20))  # "desk" or "import"
+    # One incident per submission: a double click, a refresh or a retried import finds this.
+    submission_key: Mapped[str] = mapped_column(String(80), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[created_at]
+
+    people: Mapped[list[IncidentPerson]] = relationship(
+        back_populates="incident", order_by="IncidentPerson.position"
+    )
+
+    @property
+    def children(self) -> list[IncidentPerson]:
+        return [p for p in self.people if p.role is PersonRole.CHILD]
+
+    @property
+    def adults(self) -> list[IncidentPerson]:
+        return [p for p in self.people if p.role is not PersonRole.CHILD]
+
+
+class IncidentPerson(Base):
+    """A person's part in one incident, with what was recorded about them there.
+
+    The identity (name, date of birth, address, phone) is sealed per incident, because a child's
+    address may change between incidents; the pseudonym lives on :class:`Person`.
+    """
+
+    __tablename__ = "incident_people"
+    __table_args__ = (UniqueConstraint("incident_id", "person_id"),)
+
+    id: Mapped[intpk]
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    role: Mapped[PersonRole] = mapped_column(enum_type(PersonRole, "role"))
+    identity_sealed_id: Mapped[str] = mapped_column(ForeignKey("sealed_values.id"))
+    age_band: Mapped[str] = mapped_column(String(12))
+    borough_code: Mapped[borough_code | None]
+    lives_there: Mapped[bool | None] = mapped_column(Boolean)
+    present: Mapped[bool | None] = mapped_column(Boolean)
+    present_where_sealed_id: Mapped[str | None] = mapped_column(ForeignKey("sealed_values.id"))
+    spoken_to: Mapped[bool | None] = mapped_column(Boolean)
+    voice_sealed_id: Mapped[str | None] = mapped_column(ForeignKey("sealed_values.id"))
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), index=True)
+    home_educated: Mapped[bool] = mapped_column(Boolean, default=False)
+    known_to_social_care: Mapped[bool | None] = mapped_column(Boolean)
+    # Earlier incidents of the same person in the 12 months before this one (a pseudonym match).
+    seen_before_count: Mapped[int] = mapped_column(Integer, default=0)
+
+    incident: Mapped[Incident] = relationship(back_populates="people")
+    person: Mapped[Person] = relationship(lazy="joined")
+    school: Mapped[Agency | None] = relationship(lazy="joined")

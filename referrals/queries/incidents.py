@@ -1,0 +1,83 @@
+"""The desk queue and the incident page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Select, and_, or_, select
+from sqlalchemy.orm import selectinload
+
+from referrals.extensions import db
+from referrals.models.incident import Incident, IncidentPerson, IncidentStatus, RiskGrade
+from referrals.queries.paging import Cursor, Page
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    borough: str | None = None
+    risk: RiskGrade | None = None
+    status: IncidentStatus | None = None
+
+
+def _filtered(filters: QueueFilters) -> Select[tuple[Incident]]:
+    stmt = select(Incident)
+    if filters.borough:
+        stmt = stmt.where(Incident.borough_code == filters.borough)
+    if filters.risk:
+        stmt = stmt.where(Incident.risk_grade == filters.risk)
+    if filters.status:
+        stmt = stmt.where(Incident.status == filters.status)
+    return stmt
+
+
+def queue(
+    filters: QueueFilters,
+    *,
+    older_than: Cursor | None = None,
+    newer_than: Cursor | None = None,
+    page_size: int = 25,
+) -> Page[Incident]:
+    """Newest first by time received, ``page_size`` at a time, without counting history."""
+    stmt = _filtered(filters)
+    key = (Incident.received_at, Incident.id)
+    if newer_than is not None:
+        stmt = stmt.where(
+            or_(key[0] > newer_than.moment, and_(key[0] == newer_than.moment, key[1] > newer_than.id))
+        ).order_by(key[0].asc(), key[1].asc())
+    else:
+        if older_than is not None:
+            stmt = stmt.where(
+                or_(
+                    key[0] < older_than.moment,
+                    and_(key[0] == older_than.moment, key[1] < older_than.id),
+                )
+            )
+        stmt = stmt.order_by(key[0].desc(), key[1].desc())
+    rows = list(db.session.scalars(stmt.limit(page_size + 1)))
+    more = len(rows) > page_size
+    rows = rows[:page_size]
+    if newer_than is not None:
+        rows.reverse()
+        has_newer, has_older = more, True
+    else:
+        has_newer, has_older = older_than is not None, more
+    first, last = (rows[0], rows[-1]) if rows else (None, None)
+    return Page(
+        items=rows,
+        older=Cursor(last.received_at, last.id) if last and has_older else None,
+        newer=Cursor(first.received_at, first.id) if first and has_newer else None,
+    )
+
+
+def incident_with_people(incident_id: int) -> Incident | None:
+    found: Incident | None = db.session.scalar(
+        select(Incident)
+        .where(Incident.id == incident_id)
+        .options(selectinload(Incident.people).joinedload(IncidentPerson.person))
+    )
+    return found
+
+
+def person_on_incident(incident_id: int, link_id: int) -> IncidentPerson | None:
+    link = db.session.get(IncidentPerson, link_id)
+    return link if link is not None and link.incident_id == incident_id else None

@@ -1,0 +1,43 @@
+"""Keyset pagination over (timestamp, id): the cost of a page does not grow with history."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Cursor:
+    moment: datetime
+    id: int
+
+    def encode(self) -> str:
+        raw = f"{self.moment.isoformat()}|{self.id}".encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, text: str | None) -> Cursor | None:
+        """A cursor from a query string; anything malformed means "first page", never an error."""
+        if not text or len(text) > 100:
+            return None
+        try:
+            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
+            moment_text, _, id_text = raw.partition("|")
+            moment = datetime.fromisoformat(moment_text)
+            if moment.tzinfo is None:
+                return None
+            return cls(moment, int(id_text))
+        except (ValueError, binascii.Error, UnicodeDecodeError):
+            return None
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    older: Cursor | None  # cursor for the next (older) page, if there is one
+    newer: Cursor | None  # cursor for the previous (newer) page, if there is one

@@ -1,0 +1,1 @@
+"""Access control, sessions, passwords and the cryptography under the identity store."""

@@ -1,0 +1,48 @@
+"""Roles to permissions. A role not in the table has no permission at all."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from referrals.models.user import Role
+
+
+class Permission(StrEnum):
+    SIGNED_IN = "signed_in"  # anything every signed-in user may do (own password, sign out)
+    DESK_QUEUE = "desk_queue"
+    LOG_INCIDENT = "log_incident"
+    VIEW_INCIDENT = "view_incident"
+    REVEAL_IDENTITY = "reveal_identity"
+    PARTNER_INBOX = "partner_inbox"
+    MANAGE_AGENCIES = "manage_agencies"
+    MANAGE_USERS = "manage_users"
+    VIEW_AUDIT = "view_audit"
+
+
+_DESK = frozenset(
+    {
+        Permission.SIGNED_IN,
+        Permission.DESK_QUEUE,
+        Permission.LOG_INCIDENT,
+        Permission.VIEW_INCIDENT,
+        Permission.REVEAL_IDENTITY,
+    }
+)
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.DESK_OFFICER: _DESK,
+    Role.SUPERVISOR: _DESK,
+    Role.PARTNER: frozenset({Permission.SIGNED_IN, Permission.PARTNER_INBOX}),
+    Role.ADMINISTRATOR: frozenset(
+        {Permission.SIGNED_IN, Permission.MANAGE_AGENCIES, Permission.MANAGE_USERS}
+    ),
+    Role.AUDITOR: frozenset({Permission.SIGNED_IN, Permission.VIEW_AUDIT}),
+}
+
+
+def role_has(role: object, permission: Permission) -> bool:
+    """Deny by default: an unknown role, or anything unexpected, has no permission."""
+    try:
+        return permission in ROLE_PERMISSIONS.get(Role(role), frozenset())
+    except (ValueError, TypeError):
+        return False

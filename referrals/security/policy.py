@@ -1,0 +1,25 @@
+"""Who may see which record: one module, used by lists, detail pages, exports and the API alike.
+
+Each function denies by default, including when something unexpected is raised inside it.
+"""
+
+from __future__ import annotations
+
+from referrals.models.incident import Incident
+from referrals.models.user import Role
+
+DESK_ROLES = frozenset({Role.DESK_OFFICER, Role.SUPERVISOR})
+
+
+def can_view_incident(role: object, incident: Incident | None) -> bool:
+    try:
+        return incident is not None and Role(role) in DESK_ROLES
+    except Exception:  # noqa: BLE001 - a policy that fails must deny, never raise open
+        return False
+
+
+def can_see_queue(role: object) -> bool:
+    try:
+        return Role(role) in DESK_ROLES
+    except Exception:  # noqa: BLE001 - deny on anything unexpected
+        return False

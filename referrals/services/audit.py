@@ -1,0 +1,137 @@
+"""Writing and verifying the audit trail.
+
+Each event's ``hash`` is HMAC-SHA256 (audit key) over its own fields and the previous event's hash,
+so an edit, a deletion or a reordering breaks the chain at the first event touched. Writers take
+the chain's lock (PostgreSQL: a transaction-scoped advisory lock; SQLite: ``BEGIN IMMEDIATE``
+already serialises writers) so concurrent transactions still produce one unbroken chain.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, text
+
+from referrals import clock
+from referrals.extensions import db
+from referrals.models.audit import AuditEvent, AuditKind
+from referrals.runtime import runtime
+from referrals.security.crypto import keyed_hash
+from referrals.services.actors import Actor
+
+GENESIS = "0" * 64
+CHAIN_LOCK_ID = 0x52454641  # arbitrary constant naming "the audit chain" for pg_advisory_xact_lock
+
+HASHED_FIELDS = (
+    "seq",
+    "occurred_at",
+    "actor_id",
+    "actor_label",
+    "agency_id",
+    "kind",
+    "action",
+    "record_type",
+    "record_id",
+    "recipients",
+    "reason",
+    "detail",
+    "prev_hash",
+)
+
+
+def _canonical(values: dict[str, Any]) -> bytes:
+    def encode(value: Any) -> Any:
+        if isinstance(value, datetime):
+            return value.isoformat(timespec="microseconds")
+        if isinstance(value, AuditKind):
+            return value.value
+        return value
+
+    return json.dumps(
+        {name: encode(values[name]) for name in HASHED_FIELDS}, sort_keys=True, separators=(",", ":")
+    ).encode()
+
+
+def event_hash(key: bytes, values: dict[str, Any]) -> str:
+    return keyed_hash(key, _canonical(values))
+
+
+def record(
+    actor: Actor,
+    kind: AuditKind,
+    action: str,
+    record_type: str,
+    record_id: object,
+    *,
+    reason: str | None = None,
+    recipients: Iterable[str] | None = None,
+    detail: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event in the caller's transaction. Identifiers only: never names or free text
+    other than the reason the user typed when asked for one."""
+    session = db.session
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": CHAIN_LOCK_ID})
+    tail = session.execute(
+        select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
+    ).first()
+    values: dict[str, Any] = {
+        "seq": tail.seq + 1 if tail else 1,
+        "occurred_at": clock.now(),
+        "actor_id": actor.user_id,
+        "actor_label": actor.label,
+        "agency_id": actor.agency_id,
+        "kind": kind,
+        "action": action,
+        "record_type": record_type,
+        "record_id": str(record_id),
+        "recipients": ", ".join(recipients) if recipients else None,
+        "reason": reason,
+        "detail": json.dumps(detail, sort_keys=True, separators=(",", ":")) if detail else None,
+        "prev_hash": tail.hash if tail else GENESIS,
+    }
+    event = AuditEvent(**values, hash=event_hash(runtime().audit_key, values))
+    session.add(event)
+    session.flush()
+    return event
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    checked: int
+    broken_seq: int | None = None
+    problem: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.broken_seq is None
+
+
+def verify(batch: int = 5000) -> VerifyResult:
+    """Walk the chain in order; name the first event that is edited, missing or out of place."""
+    key = runtime().audit_key
+    columns = [getattr(AuditEvent, name) for name in HASHED_FIELDS] + [AuditEvent.hash]
+    rows = db.session.execute(
+        select(*columns).order_by(AuditEvent.seq).execution_options(yield_per=batch)
+    )
+    expected_seq, prev_hash, checked = 1, GENESIS, 0
+    for row in rows:
+        values = dict(zip((*HASHED_FIELDS, "hash"), row, strict=True))
+        seq = values["seq"]
+        if seq != expected_seq:
+            return VerifyResult(
+                checked, seq, f"event {seq} follows event {expected_seq - 1}: "
+                f"event {expected_seq} is missing or moved"
+            )
+        if values["prev_hash"] != prev_hash:
+            return VerifyResult(
+                checked, seq, f"event {seq} does not follow the event before it (reordered?)"
+            )
+        if event_hash(key, values) != values["hash"]:
+            return VerifyResult(checked, seq, f"event {seq} was altered after it was written")
+        prev_hash, expected_seq, checked = values["hash"], seq + 1, checked + 1
+    return VerifyResult(checked)

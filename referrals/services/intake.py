@@ -1,0 +1,453 @@
+"""Logging an incident with its household: validation, pseudonyms, sealing and audit.
+
+The desk form and the JSON import both build an :class:`IncidentInput` and call
+:func:`log_incident`; every rule lives here once. Errors are keyed by field path
+(``children-0-date_of_birth``) so each edge can put the message beside the right field.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from referrals import clock
+from referrals.extensions import db
+from referrals.models.agency import Agency, AgencyKind
+from referrals.models.audit import AuditKind
+from referrals.models.incident import (
+    Incident,
+    IncidentPerson,
+    IncidentStatus,
+    PersonRole,
+    RiskGrade,
+)
+from referrals.models.person import PersonKind
+from referrals.reference import BOROUGHS
+from referrals.services import audit, identity_store, pseudonyms
+from referrals.services.actors import Actor
+from referrals.services.ages import ADULT_MINIMUM_AGE, CHILD_AGE_LIMIT, age_band, age_on
+from referrals.services.errors import InvalidInput
+
+REFERENCE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9 /\-]{2,39}$")
+URN_PATTERN = re.compile(r"^\d{6}$")
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+SINGLE_LINE_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+SEEN_BEFORE_WINDOW = timedelta(days=365)
+CLOCK_SKEW = timedelta(minutes=5)
+
+LIMITS = {
+    "location": 300,
+    "summary": 4000,
+    "risk_rationale": 2000,
+    "given_name": 100,
+    "family_name": 100,
+    "address": 300,
+    "phone": 30,
+    "present_where": 300,
+    "voice": 2000,
+}
+
+
+@dataclass
+class AdultInput:
+    role: PersonRole | None = None
+    given_name: str = ""
+    family_name: str = ""
+    date_of_birth: date | None = None
+    address: str = ""
+    phone: str = ""
+
+    def is_blank(self) -> bool:
+        return not any(
+            (self.role, self.given_name, self.family_name, self.date_of_birth, self.address,
+             self.phone)
+        )
+
+
+@dataclass
+class ChildInput:
+    given_name: str = ""
+    family_name: str = ""
+    date_of_birth: date | None = None
+    address: str = ""
+    borough_code: str = ""
+    lives_there: bool | None = None
+    present: bool | None = None
+    present_where: str = ""
+    spoken_to: bool | None = None
+    voice: str = ""
+    school_urn: str = ""
+    home_educated: bool = False
+    known_to_social_care: bool | None = None
+
+    def is_blank(self) -> bool:
+        return not any(
+            (self.given_name, self.family_name, self.date_of_birth, self.address,
+             self.lives_there is not None, self.present is not None, self.present_where,
+             self.spoken_to is not None, self.voice, self.school_urn, self.home_educated)
+        )
+
+
+@dataclass
+class IncidentInput:
+    submission_key: str
+    police_reference: str = ""
+    occurred_at: datetime | None = None
+    received_at: datetime | None = None
+    borough_code: str = ""
+    location: str = ""
+    summary: str = ""
+    risk_actuarial: RiskGrade | None = None
+    risk_judgement: RiskGrade | None = None
+    risk_rationale: str = ""
+    adults: list[AdultInput] = field(default_factory=list)
+    children: list[ChildInput] = field(default_factory=list)
+    source: str = "desk"
+
+
+class _Errors(dict[str, str]):
+    def add(self, path: str, message: str) -> None:
+        self.setdefault(path, message)  # the first problem with a field is the one to fix first
+
+
+def _check_text(
+    errors: _Errors, path: str, value: str, label: str, *, required: bool, multiline: bool = False
+) -> None:
+    name = path.rsplit("-", 1)[-1]
+    if required and not value.strip():
+        errors.add(path, f"Enter {label}")
+        return
+    limit = LIMITS.get(name)
+    if limit is not None and len(value) > limit:
+        errors.add(path, f"{label[0].upper()}{label[1:]} must be {limit} characters or fewer")
+    pattern = CONTROL_CHARACTERS if multiline else SINGLE_LINE_CONTROL
+    if pattern.search(value):
+        errors.add(path, f"Remove the control characters from {label}")
+
+
+def _check_date_of_birth(
+    errors: _Errors, path: str, dob: date | None, on: date | None, *, child: bool
+) -> None:
+    today = clock.to_london(clock.now()).date()
+    if dob is None:
+        if child:
+            errors.add(path, "Enter the child's date of birth")
+        return
+    if dob > today or (on is not None and dob > on):
+        errors.add(path, "Date of birth must be in the past")
+        return
+    if dob.year < 1900:
+        errors.add(path, "Date of birth must be after 1900")
+        return
+    if on is None:
+        return
+    age = age_on(dob, on)
+    if child and age >= CHILD_AGE_LIMIT:
+        errors.add(
+            path,
+            f"A child must be under {CHILD_AGE_LIMIT} on the day of the incident "
+            f"(this person was {age}): record them as an adult",
+        )
+    if not child and age < ADULT_MINIMUM_AGE:
+        errors.add(path, f"A person under {ADULT_MINIMUM_AGE} must be recorded as a child")
+
+
+def _known_schools(urns: set[str]) -> dict[str, Agency]:
+    if not urns:
+        return {}
+    schools = db.session.scalars(
+        select(Agency).where(
+            Agency.kind == AgencyKind.SCHOOL, Agency.school_urn.in_(urns), Agency.active.is_(True)
+        )
+    )
+    return {s.school_urn: s for s in schools if s.school_urn}
+
+
+def validate(data: IncidentInput) -> tuple[dict[str, str], dict[str, Agency]]:
+    """Every domain rule for a new incident. Returns (errors by path, schools by URN)."""
+    errors = _Errors()
+    now = clock.now()
+    ref = data.police_reference.strip().upper()
+    if not ref:
+        errors.add("police_reference", "Enter the police reference")
+    elif not REFERENCE_PATTERN.match(ref):
+        errors.add(
+            "police_reference",
+            "Police reference must be 3 to 40 letters, digits, spaces, / or -, like CAD1234/21NOV26",
+        )
+    if data.received_at is None:
+        errors.add("received_at", "Enter when the desk received the notification")
+    elif data.received_at > now + CLOCK_SKEW:
+        errors.add("received_at", "The time the desk received it cannot be in the future")
+    if data.occurred_at is None:
+        errors.add("occurred_at", "Enter when the incident happened")
+    elif data.occurred_at > now + CLOCK_SKEW:
+        errors.add("occurred_at", "The incident cannot have happened in the future")
+    elif data.received_at is not None and data.occurred_at > data.received_at:
+        errors.add("occurred_at", "The incident must have happened before the desk received it")
+    if data.borough_code not in BOROUGHS:
+        errors.add("borough", "Choose the borough where the incident happened")
+    _check_text(errors, "location", data.location, "the location", required=True)
+    _check_text(errors, "summary", data.summary, "a short summary", required=True, multiline=True)
+    _validate_risk(errors, data)
+
+    incident_day = clock.to_london(data.occurred_at).date() if data.occurred_at else None
+    for i, adult in enumerate(data.adults):
+        _validate_adult(errors, f"adults-{i}", adult, incident_day)
+    if not data.children:
+        errors.add(
+            "children",
+            "Add at least one child: the desk logs incidents where children live or are present",
+        )
+    urns = {c.school_urn.strip() for c in data.children if URN_PATTERN.match(c.school_urn.strip())}
+    schools = _known_schools(urns)
+    for i, child in enumerate(data.children):
+        _validate_child(errors, f"children-{i}", child, incident_day, schools)
+    return dict(errors), schools
+
+
+def _validate_risk(errors: _Errors, data: IncidentInput) -> None:
+    if data.risk_actuarial is None:
+        errors.add("risk_actuarial", "Choose the actuarial risk grade (DASH or DARA)")
+        return
+    if data.risk_judgement is not None:
+        if data.risk_judgement.rank < data.risk_actuarial.rank:
+            errors.add(
+                "risk_judgement",
+                "Professional judgement can raise the grade but never lower it below the "
+                f"actuarial grade ({data.risk_actuarial.label})",
+            )
+        elif data.risk_judgement is data.risk_actuarial:
+            errors.add(
+                "risk_judgement",
+                "A raise must be higher than the actuarial grade: choose a higher grade or no raise",
+            )
+        elif not data.risk_rationale.strip():
+            errors.add("risk_rationale", "Give the rationale for raising the grade")
+    elif data.risk_rationale.strip():
+        errors.add(
+            "risk_rationale",
+            "A rationale is only for a raised grade: choose the raised grade or clear the rationale",
+        )
+    _check_text(
+        errors, "risk_rationale", data.risk_rationale, "the rationale", required=False,
+        multiline=True,
+    )
+
+
+def _validate_adult(errors: _Errors, path: str, adult: AdultInput, on: date | None) -> None:
+    if adult.role is None:
+        errors.add(f"{path}-role", "Choose this adult's role: victim, suspect or other adult")
+    if not (adult.given_name.strip() or adult.family_name.strip()):
+        errors.add(f"{path}-family_name", "Enter this adult's name")
+    for name, label in (("given_name", "the first name"), ("family_name", "the last name"),
+                        ("address", "the address"), ("phone", "the phone number")):
+        _check_text(errors, f"{path}-{name}", getattr(adult, name), label, required=False)
+    if adult.phone and not re.fullmatch(r"[0-9 +()\-]{6,30}", adult.phone.strip()):
+        errors.add(f"{path}-phone", "Enter a phone number using digits, spaces, + ( ) or -")
+    _check_date_of_birth(errors, f"{path}-date_of_birth", adult.date_of_birth, on, child=False)
+
+
+def _validate_child(
+    errors: _Errors, path: str, child: ChildInput, on: date | None, schools: dict[str, Agency]
+) -> None:
+    _check_text(errors, f"{path}-given_name", child.given_name, "the child's first name",
+                required=True)
+    _check_text(errors, f"{path}-family_name", child.family_name, "the child's last name",
+                required=True)
+    _check_date_of_birth(errors, f"{path}-date_of_birth", child.date_of_birth, on, child=True)
+    _check_text(errors, f"{path}-address", child.address, "the child's address", required=True)
+    if child.borough_code not in BOROUGHS:
+        errors.add(f"{path}-borough", "Choose the borough where the child lives")
+    if child.lives_there is None:
+        errors.add(f"{path}-lives_there", "Say whether the child lives at the address")
+    if child.present is None:
+        errors.add(f"{path}-present", "Say whether the child was present")
+    elif child.present:
+        _check_text(errors, f"{path}-present_where", child.present_where,
+                    "where the child was during the incident", required=True)
+    elif child.present_where.strip():
+        errors.add(
+            f"{path}-present_where",
+            "Only say where the child was if they were present: clear this or answer yes",
+        )
+    if child.spoken_to is None:
+        errors.add(f"{path}-spoken_to", "Say whether officers spoke to the child")
+    _check_text(errors, f"{path}-voice", child.voice, "what the child said", required=False,
+                multiline=True)
+    urn = child.school_urn.strip()
+    if urn and child.home_educated:
+        errors.add(
+            f"{path}-school_urn",
+            "A child who is electively home-educated has no school: clear the URN or the "
+            "home-education answer",
+        )
+    elif urn and not URN_PATTERN.match(urn):
+        errors.add(f"{path}-school_urn", "A school URN is 6 digits, like 100234")
+    elif urn and urn not in schools:
+        errors.add(
+            f"{path}-school_urn",
+            f"No school or setting with URN {urn} is known to the desk: check the URN",
+        )
+
+
+def find_by_submission(key: str) -> Incident | None:
+    found: Incident | None = db.session.scalar(
+        select(Incident).where(Incident.submission_key == key)
+    )
+    return found
+
+
+def log_incident(actor: Actor, data: IncidentInput) -> tuple[Incident, bool]:
+    """Record the incident and its household. Returns ``(incident, created)``: a repeated
+    submission (same ``submission_key``) returns the incident it already made.
+
+    Raises :class:`InvalidInput` with every problem found; nothing is written then.
+    """
+    existing = find_by_submission(data.submission_key)
+    if existing is not None:
+        return existing, False
+    data.adults = [a for a in data.adults if not a.is_blank()]
+    data.children = [c for c in data.children if not c.is_blank()]
+    errors, schools = validate(data)
+    if errors:
+        raise InvalidInput(errors)
+    assert data.occurred_at and data.received_at and data.risk_actuarial  # validated above
+
+    incident = Incident(
+        police_reference=data.police_reference.strip().upper(),
+        occurred_at=data.occurred_at,
+        received_at=data.received_at,
+        borough_code=data.borough_code,
+        location_sealed_id=identity_store.seal("incident.location", data.location.strip()).id,
+        summary_sealed_id=identity_store.seal("incident.summary", data.summary.strip()).id,
+        risk_actuarial=data.risk_actuarial,
+        risk_judgement=data.risk_judgement,
+        risk_rationale_sealed_id=_sealed_id("incident.risk_rationale", data.risk_rationale),
+        risk_grade=data.risk_judgement or data.risk_actuarial,
+        status=IncidentStatus.LOGGED,
+        child_count=len(data.children),
+        source=data.source,
+        submission_key=data.submission_key,
+        created_by_id=actor.user_id,
+    )
+    try:
+        with db.session.begin_nested():  # claim the submission key before anything else
+            db.session.add(incident)
+            db.session.flush()
+    except IntegrityError:
+        # A concurrent submission of the same form won the race (PostgreSQL waits on the
+        # unique index, then fails here); answer with the incident it made.
+        winner = find_by_submission(data.submission_key)
+        if winner is None:
+            raise
+        return winner, False
+
+    on = clock.to_london(incident.occurred_at).date()
+    position = 0
+    for adult in data.adults:
+        assert adult.role is not None
+        _add_person(actor, incident, position, adult.role, PersonKind.ADULT, adult.given_name,
+                    adult.family_name, adult.date_of_birth, adult.address, adult.phone, on)
+        position += 1
+    for child in data.children:
+        link = _add_person(actor, incident, position, PersonRole.CHILD, PersonKind.CHILD,
+                           child.given_name, child.family_name, child.date_of_birth,
+                           child.address, "", on)
+        urn = child.school_urn.strip()
+        link.borough_code = child.borough_code
+        link.lives_there = child.lives_there
+        link.present = child.present
+        link.present_where_sealed_id = _sealed_id("child.present_where", child.present_where)
+        link.spoken_to = child.spoken_to
+        link.voice_sealed_id = _sealed_id("child.voice", child.voice)
+        link.school_id = schools[urn].id if urn else None
+        link.home_educated = child.home_educated
+        link.known_to_social_care = child.known_to_social_care
+        position += 1
+    db.session.flush()
+    audit.record(
+        actor,
+        AuditKind.COLLECTION,
+        "incident.logged",
+        "incident",
+        incident.id,
+        detail={
+            "source": data.source,
+            "adults": len(data.adults),
+            "children": len(data.children),
+            "people": [p.person.pseudonym for p in incident.people],
+        },
+    )
+    return incident, True
+
+
+def _sealed_id(purpose: str, text: str) -> str | None:
+    sealed = identity_store.seal_optional(purpose, text.strip())
+    return sealed.id if sealed else None
+
+
+def _add_person(
+    actor: Actor,
+    incident: Incident,
+    position: int,
+    role: PersonRole,
+    kind: PersonKind,
+    given: str,
+    family: str,
+    dob: date | None,
+    address: str,
+    phone: str,
+    on: date,
+) -> IncidentPerson:
+    person, matched = pseudonyms.find_or_create(kind, given.strip(), family.strip(), dob)
+    identity = identity_store.seal_json(
+        "person.identity",
+        {
+            "given_name": given.strip(),
+            "family_name": family.strip(),
+            "date_of_birth": dob.isoformat() if dob else None,
+            "address": address.strip(),
+            "phone": phone.strip(),
+        },
+    )
+    seen_before = 0
+    if matched:
+        seen_before = _earlier_incidents(person.id, incident.occurred_at)
+        audit.record(
+            actor,
+            AuditKind.COMBINATION,
+            "person.matched",
+            "person",
+            person.id,
+            detail={"incident": incident.id, "pseudonym": person.pseudonym,
+                    "earlier_incidents_12_months": seen_before},
+        )
+    link = IncidentPerson(
+        incident_id=incident.id,
+        person=person,
+        position=position,
+        role=role,
+        identity_sealed_id=identity.id,
+        age_band=age_band(dob, on),
+        seen_before_count=seen_before,
+    )
+    incident.people.append(link)
+    return link
+
+
+def _earlier_incidents(person_id: int, occurred_at: datetime) -> int:
+    count = db.session.scalar(
+        select(func.count(func.distinct(Incident.id)))
+        .join(IncidentPerson, IncidentPerson.incident_id == Incident.id)
+        .where(
+            IncidentPerson.person_id == person_id,
+            Incident.occurred_at >= occurred_at - SEEN_BEFORE_WINDOW,
+            Incident.occurred_at < occurred_at,
+        )
+    )
+    return int(count or 0)

@@ -1,0 +1,1 @@
+"""Blueprints per audience. Views parse input, call one service, and render or redirect."""

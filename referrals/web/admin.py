@@ -1,0 +1,195 @@
+"""Administrators: agencies and users. No case content is reachable from here."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+from werkzeug.wrappers import Response
+from wtforms import BooleanField, PasswordField, SelectField, StringField
+
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxInput,
+    GovPasswordInput,
+    GovSelect,
+    GovTextInput,
+)
+from referrals.extensions import db
+from referrals.models.agency import Agency, AgencyKind
+from referrals.models.user import Role, User
+from referrals.reference import borough_choices
+from referrals.security.access import requires
+from referrals.security.permissions import Permission
+from referrals.services import admin
+from referrals.services.actors import Actor
+from referrals.services.errors import InvalidInput
+from referrals.web.forms import attach_errors, error_list
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+PAGE_SIZE = 50
+
+
+class AgencyForm(FlaskForm):
+    code = StringField("Code", description="Short and unique, like CSC-E09000022",
+                       widget=GovTextInput())
+    name = StringField("Name", widget=GovTextInput())
+    kind = SelectField("Kind", choices=[("", "Choose a kind")] + [(k.value, k.label) for k in AgencyKind],
+                       widget=GovSelect(), validate_choice=False)
+    borough_code = SelectField("Borough", choices=lambda: [("", "None")] + borough_choices(),
+                               widget=GovSelect(), validate_choice=False)
+    school_urn = StringField("School URN", description="6 digits, schools and settings only",
+                             widget=GovTextInput())
+    notice_email = StringField("Notice e-mail address", widget=GovTextInput())
+    active = BooleanField("Active", widget=GovCheckboxInput(), default=True)
+
+
+class UserForm(FlaskForm):
+    email = StringField("E-mail address", widget=GovTextInput())
+    display_name = StringField("Name", widget=GovTextInput())
+    role = SelectField("Role", choices=[("", "Choose a role")] + [(r.value, r.label) for r in Role],
+                       widget=GovSelect(), validate_choice=False)
+    agency_id = SelectField("Agency", description="Partner users only", widget=GovSelect(),
+                            validate_choice=False)
+    password = PasswordField("Password", description="At least 12 characters",
+                             widget=GovPasswordInput())
+    active = BooleanField("Active", widget=GovCheckboxInput(), default=True)
+
+
+def _actor() -> Actor:
+    return Actor.of(current_user.user)
+
+
+def _agency_input(form: AgencyForm) -> admin.AgencyInput:
+    kinds = {k.value for k in AgencyKind}
+    return admin.AgencyInput(
+        code=form.code.data or "", name=form.name.data or "",
+        kind=AgencyKind(form.kind.data) if form.kind.data in kinds else None,
+        borough_code=form.borough_code.data or "", school_urn=form.school_urn.data or "",
+        notice_email=form.notice_email.data or "", active=bool(form.active.data),
+    )
+
+
+def _agency_choices() -> list[tuple[str, str]]:
+    agencies = db.session.execute(
+        select(Agency.id, Agency.name, Agency.code).where(Agency.active.is_(True))
+        .order_by(Agency.name)
+    )
+    return [("", "None")] + [(str(a.id), f"{a.name} ({a.code})") for a in agencies]
+
+
+def _user_input(form: UserForm) -> admin.UserInput:
+    roles = {r.value for r in Role}
+    agency = form.agency_id.data or ""
+    return admin.UserInput(
+        email=form.email.data or "", display_name=form.display_name.data or "",
+        role=Role(form.role.data) if form.role.data in roles else None,
+        agency_id=int(agency) if agency.isdigit() else None, active=bool(form.active.data),
+    )
+
+
+@bp.route("/agencies")
+@requires(Permission.MANAGE_AGENCIES)
+def agencies() -> str:
+    kind = request.args.get("kind", "")
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    stmt = select(Agency)
+    if kind in {k.value for k in AgencyKind}:
+        stmt = stmt.where(Agency.kind == AgencyKind(kind))
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = db.session.scalars(
+        stmt.order_by(Agency.kind, Agency.name).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+    ).all()
+    return render_template("admin/agencies.html", agencies=rows, kind=kind, page=page,
+                           pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1), total=total,
+                           kinds=list(AgencyKind))
+
+
+@bp.route("/agencies/new", methods=["GET", "POST"])
+@requires(Permission.MANAGE_AGENCIES)
+def new_agency() -> str | Response | tuple[str, int]:
+    form = AgencyForm()
+    if request.method == "POST":
+        try:
+            agency = admin.create_agency(_actor(), _agency_input(form))
+        except InvalidInput as invalid:
+            attach_errors(form, invalid.errors)
+        else:
+            flash(f"Agency {agency.name} created.")
+            return redirect(url_for("admin.agencies"))
+    return _form_page("admin/agency_form.html", form, title="Add an agency")
+
+
+@bp.route("/agencies/<int:agency_id>/edit", methods=["GET", "POST"])
+@requires(Permission.MANAGE_AGENCIES)
+def edit_agency(agency_id: int) -> str | Response | tuple[str, int]:
+    agency = db.session.get(Agency, agency_id) or abort(404)
+    form = AgencyForm(obj=agency) if request.method == "GET" else AgencyForm()
+    if request.method == "GET":
+        form.kind.data = agency.kind.value
+        form.borough_code.data = agency.borough_code or ""
+    else:
+        try:
+            admin.update_agency(_actor(), agency, _agency_input(form))
+        except InvalidInput as invalid:
+            attach_errors(form, invalid.errors)
+        else:
+            flash(f"Agency {agency.name} saved.")
+            return redirect(url_for("admin.agencies"))
+    return _form_page("admin/agency_form.html", form, title=f"Edit {agency.name}")
+
+
+@bp.route("/users")
+@requires(Permission.MANAGE_USERS)
+def users() -> str:
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    total = db.session.scalar(select(func.count(User.id))) or 0
+    rows = db.session.scalars(
+        select(User).order_by(User.role, User.email).limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    ).all()
+    return render_template("admin/users.html", users=rows, page=page, total=total,
+                           pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1))
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@requires(Permission.MANAGE_USERS)
+def new_user() -> str | Response | tuple[str, int]:
+    form = UserForm()
+    form.agency_id.choices = _agency_choices()
+    if request.method == "POST":
+        try:
+            user = admin.create_user(_actor(), _user_input(form), form.password.data or "")
+        except InvalidInput as invalid:
+            attach_errors(form, invalid.errors)
+        else:
+            flash(f"User {user.email} created.")
+            return redirect(url_for("admin.users"))
+    return _form_page("admin/user_form.html", form, title="Add a user", new=True)
+
+
+@bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
+@requires(Permission.MANAGE_USERS)
+def edit_user(user_id: int) -> str | Response | tuple[str, int]:
+    user = db.session.get(User, user_id) or abort(404)
+    form = UserForm(obj=user) if request.method == "GET" else UserForm()
+    form.agency_id.choices = _agency_choices()
+    if request.method == "GET":
+        form.role.data = user.role.value
+        form.agency_id.data = str(user.agency_id or "")
+        form.password.description = "Leave blank to keep the current password"
+    else:
+        try:
+            admin.update_user(_actor(), user, _user_input(form), form.password.data or "")
+        except InvalidInput as invalid:
+            attach_errors(form, invalid.errors)
+        else:
+            flash(f"User {user.email} saved. Any change of access signed them out everywhere.")
+            return redirect(url_for("admin.users"))
+    return _form_page("admin/user_form.html", form, title=f"Edit {user.email}", new=False)
+
+
+def _form_page(template: str, form: FlaskForm, **context: object) -> str | tuple[str, int]:
+    errors = error_list(form)
+    page = render_template(template, form=form, errors=errors, **context)
+    return (page, 400) if errors else page

@@ -1,0 +1,190 @@
+"""The desk: the queue, logging an incident, the incident page and reveals."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+from wtforms import TextAreaField
+
+from govuk_frontend_wtf.wtforms_widgets import GovTextArea
+from referrals.extensions import db
+from referrals.models.incident import IncidentStatus, RiskGrade
+from referrals.queries import incidents as incident_queries
+from referrals.queries.paging import Cursor
+from referrals.reference import BOROUGHS, borough_choices
+from referrals.runtime import runtime
+from referrals.security.access import requires
+from referrals.security.permissions import Permission
+from referrals.services import casefile, intake, reveal
+from referrals.services.actors import Actor
+from referrals.services.errors import InvalidInput, NotFound
+from referrals.web.forms import attach_errors, error_list
+from referrals.web.intake_form import (
+    MAX_PEOPLE,
+    IncidentForm,
+    new_submission_key,
+    to_input,
+    without_entry,
+)
+
+bp = Blueprint("desk", __name__, url_prefix="/desk")
+
+
+class RevealForm(FlaskForm):
+    reason = TextAreaField(
+        "Why do you need to see this?",
+        description="Your reason is recorded in the audit trail with your name and the time.",
+        widget=GovTextArea(),
+    )
+
+
+def _actor() -> Actor:
+    return Actor.of(current_user.user)
+
+
+def _enum_arg(name: str, enum_cls: type[RiskGrade] | type[IncidentStatus]) -> str | None:
+    value = request.args.get(name, "")
+    return value if value in {m.value for m in enum_cls} else None
+
+
+@bp.route("/")
+@requires(Permission.DESK_QUEUE)
+def queue() -> str:
+    borough = request.args.get("borough", "")
+    risk = _enum_arg("risk", RiskGrade)
+    status = _enum_arg("status", IncidentStatus)
+    filters = incident_queries.QueueFilters(
+        borough=borough if borough in BOROUGHS else None,
+        risk=RiskGrade(risk) if risk else None,
+        status=IncidentStatus(status) if status else None,
+    )
+    page = incident_queries.queue(
+        filters,
+        older_than=Cursor.decode(request.args.get("older")),
+        newer_than=Cursor.decode(request.args.get("newer")),
+        page_size=runtime().settings.page_size,
+    )
+    return render_template(
+        "desk/queue.html", page=page, filters=filters, boroughs=borough_choices(),
+        grades=list(RiskGrade), statuses=list(IncidentStatus),
+    )
+
+
+@bp.route("/incidents/new", methods=["GET", "POST"])
+@requires(Permission.LOG_INCIDENT)
+def new_incident() -> str | Response | tuple[str, int]:
+    if request.method == "GET":
+        form = IncidentForm(submission_key=new_submission_key())
+        return render_template("desk/new_incident.html", form=form, errors=[])
+    action = request.form.get("action", "save")
+    if action != "save":
+        return _change_household(action)
+    form = IncidentForm()
+    form.validate()  # type checks only: dates that are not dates; CSRF was checked globally
+    data, parse_errors = to_input(form)
+    if form.errors or parse_errors:
+        data.adults = [a for a in data.adults if not a.is_blank()]
+        data.children = [c for c in data.children if not c.is_blank()]
+        domain_errors, _ = intake.validate(data)
+        unplaced = attach_errors(form, {**parse_errors, **domain_errors}, IncidentForm.ALIASES)
+        return _invalid(form, unplaced)
+    try:
+        incident, created = intake.log_incident(_actor(), data)
+    except InvalidInput as invalid:
+        unplaced = attach_errors(form, invalid.errors, IncidentForm.ALIASES)
+        return _invalid(form, unplaced)
+    if created:
+        flash(f"Incident {incident.police_reference} logged with {incident.child_count} "
+              f"{'child' if incident.child_count == 1 else 'children'}.")
+    else:
+        flash(f"This form was already submitted: incident {incident.police_reference} "
+              "was logged once, and no copy was made.")
+    return redirect(url_for("desk.incident", incident_id=incident.id))
+
+
+def _invalid(form: IncidentForm, unplaced: dict[str, str]) -> tuple[str, int]:
+    return render_template(
+        "desk/new_incident.html", form=form, errors=error_list(form, unplaced), unplaced=unplaced
+    ), 400
+
+
+def _change_household(action: str) -> str | tuple[str, int]:
+    """Add or remove an adult or a child, keeping everything typed, without JavaScript."""
+    verb, _, rest = action.partition("-")
+    kind, _, index_text = rest.partition("-")
+    if verb not in {"add", "remove"} or kind not in {"adult", "child"}:
+        abort(400)
+    list_name = "adults" if kind == "adult" else "children"
+    formdata = request.form
+    focus = ""
+    if verb == "remove":
+        if not index_text.isdigit():
+            abort(400)
+        formdata = without_entry(request.form, list_name, int(index_text))
+    form = IncidentForm(formdata=formdata)
+    entries = getattr(form, list_name)
+    if verb == "add":
+        if len(entries.entries) >= MAX_PEOPLE:
+            flash(f"An incident can hold at most {MAX_PEOPLE} {list_name}.")
+        else:
+            entries.append_entry()
+            focus = f"{list_name}-{len(entries.entries) - 1}"
+    elif not entries.entries:
+        entries.append_entry()
+    return render_template("desk/new_incident.html", form=form, errors=[], focus=focus)
+
+
+@bp.route("/incidents/<int:incident_id>")
+@requires(Permission.VIEW_INCIDENT)
+def incident(incident_id: int) -> str:
+    try:
+        view = casefile.open_incident(_actor(), incident_id)
+    except NotFound:
+        abort(404)
+    return render_template("desk/incident.html", view=view, incident=view.incident)
+
+
+@bp.route("/incidents/<int:incident_id>/people/<int:link_id>/reveal", methods=["GET", "POST"])
+@requires(Permission.REVEAL_IDENTITY)
+def reveal_person(incident_id: int, link_id: int) -> str | tuple[str, int]:
+    form = RevealForm()
+    subject = incident_queries.person_on_incident(incident_id, link_id)
+    if subject is None:
+        abort(404)
+    if request.method == "POST":
+        try:
+            revealed = reveal.reveal_person(_actor(), incident_id, link_id, form.reason.data or "")
+        except InvalidInput as invalid:
+            attach_errors(form, invalid.errors)
+        except NotFound:
+            abort(404)
+        else:
+            return render_template("desk/revealed_person.html", person=revealed,
+                                   incident_id=incident_id, link=subject)
+    status = 400 if form.reason.errors else 200
+    return render_template("desk/reveal.html", form=form, errors=error_list(form),
+                           subject_label=subject.person.pseudonym, incident_id=incident_id), status
+
+
+@bp.route("/incidents/<int:incident_id>/location/reveal", methods=["GET", "POST"])
+@requires(Permission.REVEAL_IDENTITY)
+def reveal_location(incident_id: int) -> str | tuple[str, int]:
+    form = RevealForm()
+    if incident_queries.incident_with_people(incident_id) is None:
+        abort(404)
+    if request.method == "POST":
+        try:
+            location = reveal.reveal_location(_actor(), incident_id, form.reason.data or "")
+        except InvalidInput as invalid:
+            attach_errors(form, invalid.errors)
+        else:
+            return render_template("desk/revealed_location.html", location=location,
+                                   incident_id=incident_id)
+    status = 400 if form.reason.errors else 200
+    return render_template("desk/reveal.html", form=form, errors=error_list(form),
+                           subject_label="the incident location", incident_id=incident_id), status
+
+
+__all__ = ["bp", "db"]

@@ -1,0 +1,73 @@
+"""Form helpers shared by every blueprint."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from flask_wtf import FlaskForm
+from wtforms import Field
+from wtforms.form import BaseForm
+
+
+def find_field(form: BaseForm, path: str) -> Field | None:
+    """The field for a service error path such as ``children-0-date_of_birth``."""
+    fields: Mapping[str, Field] = form._fields
+    if path in fields:
+        # A whole list ("children") has no single place on the page: the caller shows it apart.
+        return None if getattr(fields[path], "entries", None) is not None else fields[path]
+    for name, field in fields.items():
+        if path.startswith(name + "-"):
+            rest = path[len(name) + 1 :]
+            entries = getattr(field, "entries", None)
+            if entries is not None:  # a FieldList: "0-date_of_birth"
+                index, _, sub = rest.partition("-")
+                if index.isdigit() and int(index) < len(entries):
+                    entry = entries[int(index)]
+                    inner = getattr(entry, "form", None)
+                    return find_field(inner, sub) if inner is not None and sub else entry
+            inner_form = getattr(field, "form", None)
+            if inner_form is not None:
+                return find_field(inner_form, rest)
+    return None
+
+
+def attach_errors(
+    form: FlaskForm, errors: Mapping[str, str], aliases: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """Put each service error beside its field; return the ones with no field to sit beside."""
+    unplaced: dict[str, str] = {}
+    for path, message in errors.items():
+        field = find_field(form, (aliases or {}).get(path, path))
+        if field is None:
+            unplaced[path] = message
+            continue
+        field.errors = [*list(field.errors or []), message]  # type: ignore[misc]
+    return unplaced
+
+
+def error_list(form: BaseForm, extra: Mapping[str, str] | None = None) -> list[dict[str, str]]:
+    """The GOV.UK error summary's items, in the order the fields appear on the page."""
+    items: list[dict[str, str]] = []
+
+    def walk(f: BaseForm) -> None:
+        for field in f:
+            inner = getattr(field, "form", None)
+            entries = getattr(field, "entries", None)
+            if entries is not None:
+                for entry in entries:
+                    if getattr(entry, "form", None) is not None:
+                        walk(entry.form)
+                    elif entry.errors:
+                        items.append({"text": entry.errors[0], "href": f"#{entry.id}"})
+            elif inner is not None:
+                walk(inner)
+            elif field.errors and isinstance(field.errors, list | tuple):
+                target = field.id
+                if field.type == "DayMonthYearField":
+                    target = f"{field.name}-day"
+                items.append({"text": str(field.errors[0]), "href": f"#{target}"})
+
+    walk(form)
+    for path, message in (extra or {}).items():
+        items.append({"text": message, "href": f"#{path}"})
+    return items

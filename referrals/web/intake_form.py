@@ -1,0 +1,272 @@
+"""The intake form: parsing what was typed into an :class:`IncidentInput`, losing nothing.
+
+Type problems (a date that is not a date) are found here; every domain rule lives in
+:mod:`referrals.services.intake` and comes back keyed by field path.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
+from wtforms import BooleanField, Field, FieldList, Form, FormField, HiddenField, StringField
+from wtforms import RadioField, SelectField, TextAreaField
+
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxInput,
+    GovDateInput,
+    GovRadioInput,
+    GovSelect,
+    GovTextArea,
+    GovTextInput,
+)
+from referrals.clock import LONDON
+from referrals.models.incident import ADULT_ROLES, PersonRole, RiskGrade
+from referrals.reference import borough_choices
+from referrals.services.intake import AdultInput, ChildInput, IncidentInput
+
+YES_NO = [("yes", "Yes"), ("no", "No")]
+TIME_PATTERN = re.compile(r"^\s*(\d{1,2})[:.](\d{2})\s*$")
+MAX_PEOPLE = 20
+
+
+def _boroughs() -> list[tuple[str, str]]:
+    return [("", "Choose a borough"), *borough_choices()]
+
+
+class DayMonthYearField(Field):
+    """Day, month and year boxes. A partly filled or impossible date is an error, never None."""
+
+    widget = GovDateInput()
+
+    def process(self, formdata: Any, data: Any = None, extra_filters: Any = None) -> None:
+        super().process(formdata, data, extra_filters)
+        if self.raw_data is not None and len(self.raw_data) != 3:
+            self.raw_data = None
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        self.data = None
+        if not valuelist:
+            return
+        parts = [v.strip() for v in valuelist]
+        if len(parts) != 3:
+            raise ValueError(f"{self.label.text} must include a day, month and year")
+        if not any(parts):
+            return
+        if not all(parts):
+            missing = [n for n, v in zip(("day", "month", "year"), parts, strict=True) if not v]
+            raise ValueError(f"{self.label.text} must include a {' and '.join(missing)}")
+        if not all(p.isdigit() for p in parts) or len(parts[2]) != 4:
+            raise ValueError(f"{self.label.text} must be a real date, like 27 3 2015")
+        try:
+            value = date(int(parts[2]), int(parts[1]), int(parts[0]))
+        except ValueError as exc:
+            raise ValueError(f"{self.label.text} must be a real date, like 27 3 2015") from exc
+        if not 1900 <= value.year <= 2100:
+            raise ValueError(f"{self.label.text} must be between 1900 and 2100")
+        self.data = value
+
+    def _value(self) -> str:
+        return " ".join(self.raw_data) if self.raw_data else ""
+
+
+def _yes_no(value: str | None) -> bool | None:
+    return {"yes": True, "no": False}.get(value or "")
+
+
+class AdultForm(Form):
+    role = RadioField(
+        "Role",
+        choices=[(r.value, r.label) for r in ADULT_ROLES],
+        widget=GovRadioInput(),
+        validate_choice=False,
+    )
+    given_name = StringField("First name", widget=GovTextInput())
+    family_name = StringField("Last name", widget=GovTextInput())
+    date_of_birth = DayMonthYearField("Date of birth", description="If known. For example, 27 3 1990")
+    address = StringField("Address", widget=GovTextInput())
+    phone = StringField("Phone number", widget=GovTextInput())
+
+
+class ChildForm(Form):
+    given_name = StringField("First name", widget=GovTextInput())
+    family_name = StringField("Last name", widget=GovTextInput())
+    date_of_birth = DayMonthYearField("Date of birth", description="For example, 27 3 2015")
+    address = StringField("Address where the child lives", widget=GovTextInput())
+    borough = SelectField(
+        "Borough where the child lives", choices=_boroughs, widget=GovSelect(), validate_choice=False
+    )
+    lives_there = RadioField(
+        "Does the child live at the incident address?", choices=YES_NO, widget=GovRadioInput(),
+        validate_choice=False,
+    )
+    present = RadioField(
+        "Was the child present?", choices=YES_NO, widget=GovRadioInput(), validate_choice=False
+    )
+    present_where = StringField(
+        "Where was the child during the incident?", description="Only if present",
+        widget=GovTextInput(),
+    )
+    spoken_to = RadioField(
+        "Did officers speak to the child?", choices=YES_NO, widget=GovRadioInput(),
+        validate_choice=False,
+    )
+    voice = TextAreaField(
+        "What the child said", description="The voice of the child, in their words if possible",
+        widget=GovTextArea(),
+    )
+    school_urn = StringField(
+        "School or setting URN", description="6 digits. Leave blank if none or not known",
+        widget=GovTextInput(),
+    )
+    home_educated = BooleanField("The child is electively home-educated", widget=GovCheckboxInput())
+    known_to_social_care = RadioField(
+        "Is the child already known to children's social care?",
+        choices=[("yes", "Yes"), ("no", "No"), ("unknown", "Not known")],
+        widget=GovRadioInput(),
+        validate_choice=False,
+    )
+
+
+class IncidentForm(FlaskForm):
+    submission_key = HiddenField()
+    police_reference = StringField(
+        "Police reference", description="CAD or CONNECT number, like CAD1234/21NOV26",
+        widget=GovTextInput(),
+    )
+    occurred_date = DayMonthYearField("Date of the incident")
+    occurred_time = StringField("Time of the incident", description="24-hour clock, like 21:30",
+                                widget=GovTextInput())
+    received_date = DayMonthYearField("Date the desk received it")
+    received_time = StringField("Time the desk received it", description="24-hour clock",
+                                widget=GovTextInput())
+    borough = SelectField(
+        "Borough where it happened", choices=_boroughs, widget=GovSelect(), validate_choice=False
+    )
+    location = StringField("Location", description="Address or place", widget=GovTextInput())
+    summary = TextAreaField("What happened, in brief", widget=GovTextArea())
+    risk_actuarial = RadioField(
+        "Actuarial risk grade (DASH or DARA)",
+        choices=[(g.value, g.label) for g in RiskGrade],
+        widget=GovRadioInput(),
+        validate_choice=False,
+    )
+    risk_judgement = RadioField(
+        "Raise by professional judgement",
+        choices=[("", "No raise"), *[(g.value, g.label) for g in RiskGrade]],
+        widget=GovRadioInput(),
+        validate_choice=False,
+        default="",
+    )
+    risk_rationale = TextAreaField(
+        "Rationale for the raise", description="Required when you raise the grade",
+        widget=GovTextArea(),
+    )
+    adults = FieldList(FormField(AdultForm), min_entries=1, max_entries=MAX_PEOPLE)
+    children = FieldList(FormField(ChildForm), min_entries=1, max_entries=MAX_PEOPLE)
+
+    # Where a service error path names a value made of two boxes, show it on the first.
+    ALIASES = {"occurred_at": "occurred_date", "received_at": "received_date"}
+
+
+def new_submission_key() -> str:
+    return uuid.uuid4().hex
+
+
+def _london(day: date | None, time_text: str | None, label: str) -> tuple[datetime | None, str]:
+    """Combine a London date and time into UTC; the error says what is wrong, if anything."""
+    text = (time_text or "").strip()
+    if day is None and not text:
+        return None, ""
+    if not text:
+        return None, f"Enter the time of {label}"
+    match = TIME_PATTERN.match(text)
+    if not match or int(match[1]) > 23 or int(match[2]) > 59:
+        return None, f"Enter the time of {label} on the 24-hour clock, like 21:30"
+    if day is None:
+        return None, ""
+    naive = datetime.combine(day, time(int(match[1]), int(match[2])))
+    local = naive.replace(tzinfo=LONDON)
+    if local.astimezone(UTC).astimezone(LONDON).replace(tzinfo=None) != naive:
+        return None, f"{text} did not exist on that day in London: the clocks went forward"
+    return local.astimezone(UTC), ""
+
+
+def to_input(form: IncidentForm) -> tuple[IncidentInput, dict[str, str]]:
+    """What the form holds, as the service's input, and the type errors found on the way."""
+    parse_errors: dict[str, str] = {}
+    occurred, message = _london(form.occurred_date.data, form.occurred_time.data, "the incident")
+    if message:
+        parse_errors["occurred_time"] = message
+    received, message = _london(form.received_date.data, form.received_time.data, "receipt")
+    if message:
+        parse_errors["received_time"] = message
+    adults = [
+        AdultInput(
+            role=PersonRole(e.role.data) if e.role.data in {r.value for r in ADULT_ROLES} else None,
+            given_name=e.given_name.data or "",
+            family_name=e.family_name.data or "",
+            date_of_birth=e.date_of_birth.data,
+            address=e.address.data or "",
+            phone=e.phone.data or "",
+        )
+        for e in (entry.form for entry in form.adults.entries)
+    ]
+    children = [
+        ChildInput(
+            given_name=e.given_name.data or "",
+            family_name=e.family_name.data or "",
+            date_of_birth=e.date_of_birth.data,
+            address=e.address.data or "",
+            borough_code=e.borough.data or "",
+            lives_there=_yes_no(e.lives_there.data),
+            present=_yes_no(e.present.data),
+            present_where=e.present_where.data or "",
+            spoken_to=_yes_no(e.spoken_to.data),
+            voice=e.voice.data or "",
+            school_urn=e.school_urn.data or "",
+            home_educated=bool(e.home_educated.data),
+            known_to_social_care=_yes_no(e.known_to_social_care.data),
+        )
+        for e in (entry.form for entry in form.children.entries)
+    ]
+    grades = {g.value for g in RiskGrade}
+    data = IncidentInput(
+        submission_key=form.submission_key.data or new_submission_key(),
+        police_reference=form.police_reference.data or "",
+        occurred_at=occurred,
+        received_at=received,
+        borough_code=form.borough.data or "",
+        location=form.location.data or "",
+        summary=form.summary.data or "",
+        risk_actuarial=RiskGrade(form.risk_actuarial.data)
+        if form.risk_actuarial.data in grades else None,
+        risk_judgement=RiskGrade(form.risk_judgement.data)
+        if form.risk_judgement.data in grades else None,
+        risk_rationale=form.risk_rationale.data or "",
+        adults=adults,
+        children=children,
+    )
+    return data, parse_errors
+
+
+def without_entry(formdata: MultiDict[str, str], list_name: str, index: int) -> MultiDict[str, str]:
+    """The posted data with entry ``index`` of a FieldList removed and later entries renumbered,
+    so that removing a child keeps everything typed for the others."""
+    pattern = re.compile(rf"^{re.escape(list_name)}-(\d+)-(.*)$")
+    result: MultiDict[str, str] = MultiDict()
+    for key, value in formdata.items(multi=True):
+        match = pattern.match(key)
+        if match is None:
+            result.add(key, value)
+            continue
+        position = int(match[1])
+        if position == index:
+            continue
+        new_position = position - 1 if position > index else position
+        result.add(f"{list_name}-{new_position}-{match[2]}", value)
+    return result

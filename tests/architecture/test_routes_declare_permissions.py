@@ -1,0 +1,68 @@
+"""Deny by default: every route declares its permission, and undeclared ones are closed."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+
+from config import Settings
+from referrals import create_app
+from referrals.models.user import Role
+from referrals.security.access import ATTRIBUTE, BUILTIN_PUBLIC_ENDPOINTS, PUBLIC
+from referrals.security.permissions import Permission, role_has
+from tests.conftest import make_settings
+
+
+@pytest.fixture(scope="module")
+def bare_app(tmp_path_factory: pytest.TempPathFactory) -> Flask:
+    folder = tmp_path_factory.mktemp("routes")
+    settings: Settings = make_settings(f"sqlite:///{folder / 'unused.db'}", folder)
+    return create_app(settings)
+
+
+def test_every_route_declares_a_permission(bare_app: Flask) -> None:
+    undeclared = []
+    for rule in bare_app.url_map.iter_rules():
+        if rule.endpoint in BUILTIN_PUBLIC_ENDPOINTS:
+            continue
+        view = bare_app.view_functions[rule.endpoint]
+        declared = getattr(view, ATTRIBUTE, None)
+        if declared != PUBLIC and not isinstance(declared, Permission):
+            undeclared.append(f"{rule.rule} -> {rule.endpoint}")
+    assert undeclared == [], f"routes with no declared permission: {undeclared}"
+
+
+def test_only_sign_in_and_health_are_public(bare_app: Flask) -> None:
+    public = sorted(
+        rule.endpoint for rule in bare_app.url_map.iter_rules()
+        if getattr(bare_app.view_functions[rule.endpoint], ATTRIBUTE, None) == PUBLIC
+    )
+    assert public == ["auth.sign_in", "health.healthz"]
+
+
+def test_an_undeclared_route_is_refused(bare_app: Flask) -> None:
+    app = create_app(bare_app.extensions["referrals"].settings)
+
+    @app.route("/forgotten")
+    def forgotten() -> str:
+        return "should never be served"
+
+    response = app.test_client().get("/forgotten")
+    assert response.status_code == 403
+    assert b"should never be served" not in response.data
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_partner_holds_no_desk_permission(role: Role) -> None:
+    desk = {Permission.DESK_QUEUE, Permission.LOG_INCIDENT, Permission.VIEW_INCIDENT,
+            Permission.REVEAL_IDENTITY}
+    granted = {p for p in Permission if role_has(role, p)}
+    if role in (Role.PARTNER, Role.ADMINISTRATOR, Role.AUDITOR):
+        assert granted.isdisjoint(desk)
+    else:
+        assert desk <= granted
+
+
+def test_unknown_role_has_no_permission() -> None:
+    assert not any(role_has("chief_constable", p) for p in Permission)
+    assert not any(role_has(None, p) for p in Permission)

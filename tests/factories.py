@@ -1,0 +1,132 @@
+"""Keyword-only factories with sensible defaults. All data is synthetic."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import uuid
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from referrals import clock
+from referrals.extensions import db
+from referrals.models.agency import Agency, AgencyKind
+from referrals.models.incident import Incident, PersonRole, RiskGrade
+from referrals.models.user import Role, User
+from referrals.services import admin, intake
+from referrals.services.actors import Actor
+from referrals.services.intake import AdultInput, ChildInput, IncidentInput
+
+PASSWORD = "correct-battery-horse-staple"
+LAMBETH = "E09000022"
+SOUTHWARK = "E09000028"
+_counter = itertools.count(1)
+SYSTEM = Actor.system("tests")
+
+
+def make_agency(*, kind: AgencyKind = AgencyKind.SCHOOL, borough: str = LAMBETH,
+                urn: str | None = None, name: str | None = None, code: str | None = None) -> Agency:
+    n = next(_counter)
+    if kind is AgencyKind.SCHOOL and urn is None:
+        urn = f"{900000 + n:06d}"
+    return admin.create_agency(SYSTEM, admin.AgencyInput(
+        code=code or f"{kind.value[:3].upper()}-{n}", name=name or f"Synthetic {kind.value} {n}",
+        kind=kind, borough_code=borough if kind is not AgencyKind.POLICE_DESK else "",
+        school_urn=urn or "", notice_email=f"notice{n}@agency.example"))
+
+
+def make_user(*, role: Role = Role.DESK_OFFICER, agency: Agency | None = None,
+              email: str | None = None, password: str = PASSWORD) -> User:
+    n = next(_counter)
+    return admin.create_user(SYSTEM, admin.UserInput(
+        email=email or f"{role.value}{n}@desk.example", display_name=f"Synthetic {role.value} {n}",
+        role=role, agency_id=agency.id if agency else None), password)
+
+
+def child(**overrides: Any) -> ChildInput:
+    values: dict[str, Any] = dict(
+        given_name="Robin", family_name="Testwood", date_of_birth=date(2016, 3, 27),
+        address="1 Example Road, London", borough_code=LAMBETH, lives_there=True, present=True,
+        present_where="in the kitchen", spoken_to=False, voice="", school_urn="",
+        home_educated=False, known_to_social_care=None,
+    )
+    values.update(overrides)
+    return ChildInput(**values)
+
+
+def adult(**overrides: Any) -> AdultInput:
+    values: dict[str, Any] = dict(
+        role=PersonRole.VICTIM, given_name="Avery", family_name="Testwood",
+        date_of_birth=date(1990, 1, 2), address="1 Example Road, London", phone="020 7946 0000",
+    )
+    values.update(overrides)
+    return AdultInput(**values)
+
+
+def incident_input(**overrides: Any) -> IncidentInput:
+    received = clock.now() - timedelta(hours=1)
+    values: dict[str, Any] = dict(
+        submission_key=uuid.uuid4().hex, police_reference=f"CAD{next(_counter):04d}/21NOV26",
+        occurred_at=received - timedelta(hours=3), received_at=received, borough_code=LAMBETH,
+        location="1 Example Road, London", summary="Synthetic: shouting heard by a neighbour.",
+        risk_actuarial=RiskGrade.MEDIUM, risk_judgement=None, risk_rationale="",
+        adults=[adult()], children=[child()],
+    )
+    values.update(overrides)
+    return IncidentInput(**values)
+
+
+def log_incident(app: Flask, **overrides: Any) -> int:
+    with app.app_context():
+        incident, _ = intake.log_incident(SYSTEM, incident_input(**overrides))
+        db.session.commit()
+        return incident.id
+
+
+def setup(app: Flask, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """Run a factory in its own committed unit of work; return the id of what it made."""
+    with app.app_context():
+        made = fn(*args, **kwargs)
+        db.session.commit()
+        return made.id
+
+
+def user_with(app: Flask, role: Role, *, agency_kind: AgencyKind | None = None) -> tuple[int, str]:
+    with app.app_context():
+        agency = make_agency(kind=agency_kind) if agency_kind else None
+        user = make_user(role=role, agency=agency)
+        db.session.commit()
+        return user.id, user.email
+
+
+CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
+
+
+def csrf_from(html: str) -> str:
+    match = CSRF.search(html)
+    assert match, "no CSRF token on the page"
+    return match[1]
+
+
+def sign_in(client: FlaskClient, email: str, password: str = PASSWORD) -> str:
+    """Sign in through the real form; return a CSRF token valid for the new session."""
+    page = client.get("/sign-in")
+    response = client.post("/sign-in", data={
+        "email": email, "password": password, "csrf_token": csrf_from(page.text)})
+    assert response.status_code == 302, response.text[:500]
+    return csrf_from(client.get("/account/password").text)
+
+
+def count(app: Flask, model: type[Any]) -> int:
+    with app.app_context():
+        return db.session.query(model).count()
+
+
+def incident_at(moment: datetime) -> dict[str, datetime]:
+    return {"received_at": moment, "occurred_at": moment - timedelta(hours=1)}
+
+
+__all__ = ["Agency", "Incident", "User"]
