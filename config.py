@@ -47,7 +47,9 @@ def parse_encryption_keys(text: str) -> tuple[str, dict[str, bytes]]:
     for part in (p.strip() for p in text.split(",") if p.strip()):
         key_id, sep, material = part.partition(":")
         if not sep or not key_id.isalnum() or len(key_id) > 16:
-            raise ConfigError("ENCRYPTION_KEYS entries look like k1:BASE64 (an id of letters/digits)")
+            raise ConfigError(
+                "ENCRYPTION_KEYS entries look like k1:BASE64 (an id of letters/digits)"
+            )
         if key_id in keys:
             raise ConfigError(f"ENCRYPTION_KEYS names key {key_id!r} twice")
         keys[key_id] = _decode_key(f"ENCRYPTION_KEYS[{key_id}]", material)

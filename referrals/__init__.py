@@ -114,10 +114,19 @@ def _register_request_cycle(app: Flask) -> None:
 
 def _register_errors(app: Flask) -> None:
     messages = {
-        400: ("Something in the request was not valid", "Go back, check what you entered and try again."),
-        403: ("You do not have access to this page", "If you think you should, ask your administrator."),
+        400: (
+            "Something in the request was not valid",
+            "Go back, check what you entered and try again.",
+        ),
+        403: (
+            "You do not have access to this page",
+            "If you think you should, ask your administrator.",
+        ),
         404: ("Page not found", "The page or record does not exist, or is not available to you."),
-        405: ("That action is not allowed here", "Use the buttons on the page rather than the address bar."),
+        405: (
+            "That action is not allowed here",
+            "Use the buttons on the page rather than the address bar.",
+        ),
         413: ("The request was too large", "Send less at once and try again."),
     }
 

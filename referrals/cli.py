@@ -86,8 +86,10 @@ def import_command(file: Path) -> None:
         click.echo(f"rejected notification {index + 1} ({label}):", err=True)
         for path, message in errors.items():
             click.echo(f"  - {path}: {message}", err=True)
-    click.echo(f"imported {report.created}, already present {report.repeated}, "
-               f"rejected {len(report.rejected)}")
+    click.echo(
+        f"imported {report.created}, already present {report.repeated}, "
+        f"rejected {len(report.rejected)}"
+    )
     if report.rejected:
         sys.exit(1)
 
@@ -116,8 +118,11 @@ def verify_command() -> None:
     if result.ok:
         click.echo(f"audit chain intact: {result.checked} events verified")
         return
-    click.echo(f"audit chain BROKEN at event {result.broken_seq}: {result.problem} "
-               f"({result.checked} events verified before it)", err=True)
+    click.echo(
+        f"audit chain BROKEN at event {result.broken_seq}: {result.problem} "
+        f"({result.checked} events verified before it)",
+        err=True,
+    )
     sys.exit(1)
 
 

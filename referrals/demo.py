@@ -20,16 +20,68 @@ from referrals.services.actors import Actor
 
 DEMO_ACTOR = Actor.system("demo")
 SCHOOL_BOROUGHS = ("E09000022", "E09000028", "E09000012", "E09000008", "E09000025", "E09000003")
-SCHOOL_WORDS = ("Northfield", "Elm Grove", "Riverside", "St Aidan's", "Oakwood", "Hillcrest",
-                "Meadow Bank", "Kingsway", "Brookside", "Fairview", "Larkspur", "Ashdown")
-SCHOOL_KINDS = ("Primary School", "Academy", "Nursery School", "Secondary School",
-                "Infant School", "Junior School")
-GIVEN = ("Alex", "Sam", "Jordan", "Riley", "Casey", "Morgan", "Taylor", "Jamie", "Robin",
-         "Avery", "Quinn", "Rowan", "Sky", "Ellis", "Frankie", "Harley", "Indigo", "Jules")
-FAMILY = ("Testwood", "Sampleton", "Fakeham", "Demoford", "Mockley", "Placeholder", "Exampleby",
-          "Synthwick", "Dummer", "Fictionstone")
-STREETS = ("Acacia Avenue", "Nowhere Lane", "Example Road", "Synthetic Street", "Imaginary Way",
-           "Pretend Place")
+SCHOOL_WORDS = (
+    "Northfield",
+    "Elm Grove",
+    "Riverside",
+    "St Aidan's",
+    "Oakwood",
+    "Hillcrest",
+    "Meadow Bank",
+    "Kingsway",
+    "Brookside",
+    "Fairview",
+    "Larkspur",
+    "Ashdown",
+)
+SCHOOL_KINDS = (
+    "Primary School",
+    "Academy",
+    "Nursery School",
+    "Secondary School",
+    "Infant School",
+    "Junior School",
+)
+GIVEN = (
+    "Alex",
+    "Sam",
+    "Jordan",
+    "Riley",
+    "Casey",
+    "Morgan",
+    "Taylor",
+    "Jamie",
+    "Robin",
+    "Avery",
+    "Quinn",
+    "Rowan",
+    "Sky",
+    "Ellis",
+    "Frankie",
+    "Harley",
+    "Indigo",
+    "Jules",
+)
+FAMILY = (
+    "Testwood",
+    "Sampleton",
+    "Fakeham",
+    "Demoford",
+    "Mockley",
+    "Placeholder",
+    "Exampleby",
+    "Synthwick",
+    "Dummer",
+    "Fictionstone",
+)
+STREETS = (
+    "Acacia Avenue",
+    "Nowhere Lane",
+    "Example Road",
+    "Synthetic Street",
+    "Imaginary Way",
+    "Pretend Place",
+)
 
 
 @dataclass(frozen=True)
@@ -46,14 +98,34 @@ DEMO_USERS = (
     DemoUser("supervisor@desk.example", "Sol Supervisor", Role.SUPERVISOR, "demo-supervisor-pass"),
     DemoUser("admin@desk.example", "Ada Admin", Role.ADMINISTRATOR, "demo-administrator-pass"),
     DemoUser("auditor@desk.example", "Aud Itor", Role.AUDITOR, "demo-auditor-pass-word"),
-    DemoUser("mash@lambeth.example", "Lambeth MASH duty", Role.PARTNER, "demo-partner-lambeth",
-             "CSC-E09000022"),
-    DemoUser("mash@southwark.example", "Southwark MASH duty", Role.PARTNER,
-             "demo-partner-southwark", "CSC-E09000028"),
-    DemoUser("dsl@northfield.example", "Northfield DSL", Role.PARTNER, "demo-partner-school-one",
-             "SCH-900001"),
-    DemoUser("dsl@elmgrove.example", "Elm Grove DSL", Role.PARTNER, "demo-partner-school-two",
-             "SCH-900002"),
+    DemoUser(
+        "mash@lambeth.example",
+        "Lambeth MASH duty",
+        Role.PARTNER,
+        "demo-partner-lambeth",
+        "CSC-E09000022",
+    ),
+    DemoUser(
+        "mash@southwark.example",
+        "Southwark MASH duty",
+        Role.PARTNER,
+        "demo-partner-southwark",
+        "CSC-E09000028",
+    ),
+    DemoUser(
+        "dsl@northfield.example",
+        "Northfield DSL",
+        Role.PARTNER,
+        "demo-partner-school-one",
+        "SCH-900001",
+    ),
+    DemoUser(
+        "dsl@elmgrove.example",
+        "Elm Grove DSL",
+        Role.PARTNER,
+        "demo-partner-school-two",
+        "SCH-900002",
+    ),
 )
 
 
@@ -62,24 +134,50 @@ def is_empty() -> bool:
 
 
 def load_reference_data() -> None:
-    admin.create_agency(DEMO_ACTOR, admin.AgencyInput(
-        code="MET-PPRD", name="Met Public Protection Referrals desk", kind=AgencyKind.POLICE_DESK))
+    admin.create_agency(
+        DEMO_ACTOR,
+        admin.AgencyInput(
+            code="MET-PPRD",
+            name="Met Public Protection Referrals desk",
+            kind=AgencyKind.POLICE_DESK,
+        ),
+    )
     for code, name in BOROUGHS.items():
-        admin.create_agency(DEMO_ACTOR, admin.AgencyInput(
-            code=f"CSC-{code}", name=f"{name} children's social care front door",
-            kind=AgencyKind.CHILDRENS_SOCIAL_CARE, borough_code=code,
-            notice_email=f"front-door@{code.lower()}.example"))
-        admin.create_agency(DEMO_ACTOR, admin.AgencyInput(
-            code=f"MARAC-{code}", name=f"{name} MARAC coordinator", kind=AgencyKind.MARAC,
-            borough_code=code, notice_email=f"marac@{code.lower()}.example"))
+        admin.create_agency(
+            DEMO_ACTOR,
+            admin.AgencyInput(
+                code=f"CSC-{code}",
+                name=f"{name} children's social care front door",
+                kind=AgencyKind.CHILDRENS_SOCIAL_CARE,
+                borough_code=code,
+                notice_email=f"front-door@{code.lower()}.example",
+            ),
+        )
+        admin.create_agency(
+            DEMO_ACTOR,
+            admin.AgencyInput(
+                code=f"MARAC-{code}",
+                name=f"{name} MARAC coordinator",
+                kind=AgencyKind.MARAC,
+                borough_code=code,
+                notice_email=f"marac@{code.lower()}.example",
+            ),
+        )
     urn = 900001
     for borough in SCHOOL_BOROUGHS:
         for word in SCHOOL_WORDS[:6] if borough != SCHOOL_BOROUGHS[0] else SCHOOL_WORDS:
             kind = SCHOOL_KINDS[urn % len(SCHOOL_KINDS)]
-            admin.create_agency(DEMO_ACTOR, admin.AgencyInput(
-                code=f"SCH-{urn}", name=f"{word} {kind} ({BOROUGHS[borough]})",
-                kind=AgencyKind.SCHOOL, borough_code=borough, school_urn=str(urn),
-                notice_email=f"dsl@{urn}.example"))
+            admin.create_agency(
+                DEMO_ACTOR,
+                admin.AgencyInput(
+                    code=f"SCH-{urn}",
+                    name=f"{word} {kind} ({BOROUGHS[borough]})",
+                    kind=AgencyKind.SCHOOL,
+                    borough_code=borough,
+                    school_urn=str(urn),
+                    notice_email=f"dsl@{urn}.example",
+                ),
+            )
             urn += 1
 
 
@@ -88,17 +186,24 @@ def load_users() -> list[DemoUser]:
     for u in DEMO_USERS:
         admin.create_user(
             DEMO_ACTOR,
-            admin.UserInput(email=u.email, display_name=u.name, role=u.role,
-                            agency_id=codes.get(u.agency_code) if u.agency_code else None),
+            admin.UserInput(
+                email=u.email,
+                display_name=u.name,
+                role=u.role,
+                agency_id=codes.get(u.agency_code) if u.agency_code else None,
+            ),
             u.password,
         )
     return list(DEMO_USERS)
 
 
 def _person(rng: random.Random, born: date, family: str) -> dict[str, Any]:
-    return {"given_name": rng.choice(GIVEN), "family_name": family,
-            "date_of_birth": born.isoformat(),
-            "address": f"{rng.randint(1, 120)} {rng.choice(STREETS)}, London"}
+    return {
+        "given_name": rng.choice(GIVEN),
+        "family_name": family,
+        "date_of_birth": born.isoformat(),
+        "address": f"{rng.randint(1, 120)} {rng.choice(STREETS)}, London",
+    }
 
 
 def notifications(count: int = 12, *, seed: int = 7) -> list[dict[str, Any]]:
@@ -113,34 +218,52 @@ def notifications(count: int = 12, *, seed: int = 7) -> list[dict[str, Any]]:
         occurred = received - timedelta(hours=rng.randint(1, 10))
         family = rng.choice(FAMILY)
         adults = [
-            {"role": "victim", **_person(rng, today - timedelta(days=rng.randint(20, 45) * 365),
-                                         family)},
-            {"role": "suspect", **_person(rng, today - timedelta(days=rng.randint(20, 50) * 365),
-                                          rng.choice(FAMILY))},
+            {
+                "role": "victim",
+                **_person(rng, today - timedelta(days=rng.randint(20, 45) * 365), family),
+            },
+            {
+                "role": "suspect",
+                **_person(
+                    rng, today - timedelta(days=rng.randint(20, 50) * 365), rng.choice(FAMILY)
+                ),
+            },
         ]
         children = []
         for _ in range(rng.randint(1, 3)):
             child = _person(rng, today - timedelta(days=rng.randint(200, 16 * 365)), family)
             school_index = SCHOOL_BOROUGHS.index(borough) * 6 + rng.randint(0, 5)
             present = rng.random() < 0.6
-            children.append({
-                **child, "borough": borough, "lives_there": True, "present": present,
-                "present_where": "upstairs bedroom" if present else "",
-                "spoken_to": present and rng.random() < 0.5,
-                "voice": "Said they heard shouting." if present else "",
-                "school_urn": str(900001 + school_index) if rng.random() < 0.8 else "",
-                "home_educated": False, "known_to_social_care": rng.choice([True, False, None]),
-            })
+            children.append(
+                {
+                    **child,
+                    "borough": borough,
+                    "lives_there": True,
+                    "present": present,
+                    "present_where": "upstairs bedroom" if present else "",
+                    "spoken_to": present and rng.random() < 0.5,
+                    "voice": "Said they heard shouting." if present else "",
+                    "school_urn": str(900001 + school_index) if rng.random() < 0.8 else "",
+                    "home_educated": False,
+                    "known_to_social_care": rng.choice([True, False, None]),
+                }
+            )
         grade = rng.choice(["standard", "medium", "medium", "high"])
-        out.append({
-            "id": f"DEMO-{seed}-{i:04d}",
-            "police_reference": f"CAD{rng.randint(1000, 9999)}/{received.strftime('%d%b%y').upper()}",
-            "occurred_at": occurred.isoformat(), "received_at": received.isoformat(),
-            "borough": borough, "location": f"{rng.randint(1, 120)} {rng.choice(STREETS)}, London",
-            "summary": "Synthetic demo incident: verbal argument reported by a neighbour.",
-            "risk": {"actuarial": grade, "judgement": None, "rationale": ""},
-            "adults": adults, "children": children,
-        })
+        out.append(
+            {
+                "id": f"DEMO-{seed}-{i:04d}",
+                "police_reference": f"CAD{rng.randint(1000, 9999)}/"
+                f"{received.strftime('%d%b%y').upper()}",
+                "occurred_at": occurred.isoformat(),
+                "received_at": received.isoformat(),
+                "borough": borough,
+                "location": f"{rng.randint(1, 120)} {rng.choice(STREETS)}, London",
+                "summary": "Synthetic demo incident: verbal argument reported by a neighbour.",
+                "risk": {"actuarial": grade, "judgement": None, "rationale": ""},
+                "adults": adults,
+                "children": children,
+            }
+        )
     return out
 
 

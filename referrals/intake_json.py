@@ -59,7 +59,9 @@ class _Reader:
         try:
             value = datetime.fromisoformat(text)
         except ValueError:
-            self.errors[path] = f"{key} must be an ISO 8601 date and time, like 2026-11-20T22:15:00Z"
+            self.errors[path] = (
+                f"{key} must be an ISO 8601 date and time, like 2026-11-20T22:15:00Z"
+            )
             return None
         if value.tzinfo is None:
             self.errors[path] = f"{key} must include a UTC offset, like +00:00 or Z"
@@ -115,32 +117,38 @@ def parse_notification(obj: Any) -> tuple[IncidentInput, dict[str, str]]:
         role = r.text(a, "role", f"adults-{i}-role")
         if role and role not in roles:
             r.errors[f"adults-{i}-role"] = "role must be victim, suspect or other_adult"
-        adults.append(AdultInput(
-            role=PersonRole(role) if role in roles else None,
-            given_name=r.text(a, "given_name", f"adults-{i}-given_name"),
-            family_name=r.text(a, "family_name", f"adults-{i}-family_name"),
-            date_of_birth=r.day(a, "date_of_birth", f"adults-{i}-date_of_birth"),
-            address=r.text(a, "address", f"adults-{i}-address"),
-            phone=r.text(a, "phone", f"adults-{i}-phone"),
-        ))
+        adults.append(
+            AdultInput(
+                role=PersonRole(role) if role in roles else None,
+                given_name=r.text(a, "given_name", f"adults-{i}-given_name"),
+                family_name=r.text(a, "family_name", f"adults-{i}-family_name"),
+                date_of_birth=r.day(a, "date_of_birth", f"adults-{i}-date_of_birth"),
+                address=r.text(a, "address", f"adults-{i}-address"),
+                phone=r.text(a, "phone", f"adults-{i}-phone"),
+            )
+        )
     children = []
     for i, c in enumerate(r.items(obj, "children")):
         p = f"children-{i}"
-        children.append(ChildInput(
-            given_name=r.text(c, "given_name", f"{p}-given_name"),
-            family_name=r.text(c, "family_name", f"{p}-family_name"),
-            date_of_birth=r.day(c, "date_of_birth", f"{p}-date_of_birth"),
-            address=r.text(c, "address", f"{p}-address"),
-            borough_code=r.text(c, "borough", f"{p}-borough"),
-            lives_there=r.boolean(c, "lives_there", f"{p}-lives_there"),
-            present=r.boolean(c, "present", f"{p}-present"),
-            present_where=r.text(c, "present_where", f"{p}-present_where"),
-            spoken_to=r.boolean(c, "spoken_to", f"{p}-spoken_to"),
-            voice=r.text(c, "voice", f"{p}-voice"),
-            school_urn=r.text(c, "school_urn", f"{p}-school_urn"),
-            home_educated=bool(r.boolean(c, "home_educated", f"{p}-home_educated")),
-            known_to_social_care=r.boolean(c, "known_to_social_care", f"{p}-known_to_social_care"),
-        ))
+        children.append(
+            ChildInput(
+                given_name=r.text(c, "given_name", f"{p}-given_name"),
+                family_name=r.text(c, "family_name", f"{p}-family_name"),
+                date_of_birth=r.day(c, "date_of_birth", f"{p}-date_of_birth"),
+                address=r.text(c, "address", f"{p}-address"),
+                borough_code=r.text(c, "borough", f"{p}-borough"),
+                lives_there=r.boolean(c, "lives_there", f"{p}-lives_there"),
+                present=r.boolean(c, "present", f"{p}-present"),
+                present_where=r.text(c, "present_where", f"{p}-present_where"),
+                spoken_to=r.boolean(c, "spoken_to", f"{p}-spoken_to"),
+                voice=r.text(c, "voice", f"{p}-voice"),
+                school_urn=r.text(c, "school_urn", f"{p}-school_urn"),
+                home_educated=bool(r.boolean(c, "home_educated", f"{p}-home_educated")),
+                known_to_social_care=r.boolean(
+                    c, "known_to_social_care", f"{p}-known_to_social_care"
+                ),
+            )
+        )
     data = IncidentInput(
         submission_key=notification_key(obj),
         police_reference=r.text(obj, "police_reference", "police_reference"),

@@ -33,8 +33,12 @@ ENGINES = ("sqlite", "postgresql")
 
 def make_settings(database_url: str, instance: Path) -> Settings:
     return Settings.from_env(
-        {"REFERRALS_ENV": "test", **KEYS, "DATABASE_URL": database_url,
-         "INSTANCE_PATH": str(instance)}
+        {
+            "REFERRALS_ENV": "test",
+            **KEYS,
+            "DATABASE_URL": database_url,
+            "INSTANCE_PATH": str(instance),
+        }
     )
 
 
@@ -63,7 +67,7 @@ def _postgres_unavailable_reason() -> str | None:
         with engine.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
         engine.dispose()
-    except Exception as exc:  # noqa: BLE001 - any failure to connect means "not available"
+    except Exception as exc:
         return f"PostgreSQL not reachable at {PG_URL} ({type(exc).__name__})"
     return None
 

@@ -27,31 +27,65 @@ _counter = itertools.count(1)
 SYSTEM = Actor.system("tests")
 
 
-def make_agency(*, kind: AgencyKind = AgencyKind.SCHOOL, borough: str = LAMBETH,
-                urn: str | None = None, name: str | None = None, code: str | None = None) -> Agency:
+def make_agency(
+    *,
+    kind: AgencyKind = AgencyKind.SCHOOL,
+    borough: str = LAMBETH,
+    urn: str | None = None,
+    name: str | None = None,
+    code: str | None = None,
+) -> Agency:
     n = next(_counter)
     if kind is AgencyKind.SCHOOL and urn is None:
         urn = f"{900000 + n:06d}"
-    return admin.create_agency(SYSTEM, admin.AgencyInput(
-        code=code or f"{kind.value[:3].upper()}-{n}", name=name or f"Synthetic {kind.value} {n}",
-        kind=kind, borough_code=borough if kind is not AgencyKind.POLICE_DESK else "",
-        school_urn=urn or "", notice_email=f"notice{n}@agency.example"))
+    return admin.create_agency(
+        SYSTEM,
+        admin.AgencyInput(
+            code=code or f"{kind.value[:3].upper()}-{n}",
+            name=name or f"Synthetic {kind.value} {n}",
+            kind=kind,
+            borough_code=borough if kind is not AgencyKind.POLICE_DESK else "",
+            school_urn=urn or "",
+            notice_email=f"notice{n}@agency.example",
+        ),
+    )
 
 
-def make_user(*, role: Role = Role.DESK_OFFICER, agency: Agency | None = None,
-              email: str | None = None, password: str = PASSWORD) -> User:
+def make_user(
+    *,
+    role: Role = Role.DESK_OFFICER,
+    agency: Agency | None = None,
+    email: str | None = None,
+    password: str = PASSWORD,
+) -> User:
     n = next(_counter)
-    return admin.create_user(SYSTEM, admin.UserInput(
-        email=email or f"{role.value}{n}@desk.example", display_name=f"Synthetic {role.value} {n}",
-        role=role, agency_id=agency.id if agency else None), password)
+    return admin.create_user(
+        SYSTEM,
+        admin.UserInput(
+            email=email or f"{role.value}{n}@desk.example",
+            display_name=f"Synthetic {role.value} {n}",
+            role=role,
+            agency_id=agency.id if agency else None,
+        ),
+        password,
+    )
 
 
 def child(**overrides: Any) -> ChildInput:
     values: dict[str, Any] = dict(
-        given_name="Robin", family_name="Testwood", date_of_birth=date(2016, 3, 27),
-        address="1 Example Road, London", borough_code=LAMBETH, lives_there=True, present=True,
-        present_where="in the kitchen", spoken_to=False, voice="", school_urn="",
-        home_educated=False, known_to_social_care=None,
+        given_name="Robin",
+        family_name="Testwood",
+        date_of_birth=date(2016, 3, 27),
+        address="1 Example Road, London",
+        borough_code=LAMBETH,
+        lives_there=True,
+        present=True,
+        present_where="in the kitchen",
+        spoken_to=False,
+        voice="",
+        school_urn="",
+        home_educated=False,
+        known_to_social_care=None,
     )
     values.update(overrides)
     return ChildInput(**values)
@@ -59,8 +93,12 @@ def child(**overrides: Any) -> ChildInput:
 
 def adult(**overrides: Any) -> AdultInput:
     values: dict[str, Any] = dict(
-        role=PersonRole.VICTIM, given_name="Avery", family_name="Testwood",
-        date_of_birth=date(1990, 1, 2), address="1 Example Road, London", phone="020 7946 0000",
+        role=PersonRole.VICTIM,
+        given_name="Avery",
+        family_name="Testwood",
+        date_of_birth=date(1990, 1, 2),
+        address="1 Example Road, London",
+        phone="020 7946 0000",
     )
     values.update(overrides)
     return AdultInput(**values)
@@ -69,11 +107,18 @@ def adult(**overrides: Any) -> AdultInput:
 def incident_input(**overrides: Any) -> IncidentInput:
     received = clock.now() - timedelta(hours=1)
     values: dict[str, Any] = dict(
-        submission_key=uuid.uuid4().hex, police_reference=f"CAD{next(_counter):04d}/21NOV26",
-        occurred_at=received - timedelta(hours=3), received_at=received, borough_code=LAMBETH,
-        location="1 Example Road, London", summary="Synthetic: shouting heard by a neighbour.",
-        risk_actuarial=RiskGrade.MEDIUM, risk_judgement=None, risk_rationale="",
-        adults=[adult()], children=[child()],
+        submission_key=uuid.uuid4().hex,
+        police_reference=f"CAD{next(_counter):04d}/21NOV26",
+        occurred_at=received - timedelta(hours=3),
+        received_at=received,
+        borough_code=LAMBETH,
+        location="1 Example Road, London",
+        summary="Synthetic: shouting heard by a neighbour.",
+        risk_actuarial=RiskGrade.MEDIUM,
+        risk_judgement=None,
+        risk_rationale="",
+        adults=[adult()],
+        children=[child()],
     )
     values.update(overrides)
     return IncidentInput(**values)
@@ -114,8 +159,9 @@ def csrf_from(html: str) -> str:
 def sign_in(client: FlaskClient, email: str, password: str = PASSWORD) -> str:
     """Sign in through the real form; return a CSRF token valid for the new session."""
     page = client.get("/sign-in")
-    response = client.post("/sign-in", data={
-        "email": email, "password": password, "csrf_token": csrf_from(page.text)})
+    response = client.post(
+        "/sign-in", data={"email": email, "password": password, "csrf_token": csrf_from(page.text)}
+    )
     assert response.status_code == 302, response.text[:500]
     return csrf_from(client.get("/account/password").text)
 

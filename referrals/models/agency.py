@@ -36,9 +36,7 @@ AGENCY_KIND_LABELS = {
 class Agency(Base):
     __tablename__ = "agencies"
     __table_args__ = (
-        CheckConstraint(
-            "(kind = 'school') = (school_urn IS NOT NULL)", name="school_has_urn"
-        ),
+        CheckConstraint("(kind = 'school') = (school_urn IS NOT NULL)", name="school_has_urn"),
     )
 
     id: Mapped[intpk]

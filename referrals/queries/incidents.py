@@ -19,7 +19,7 @@ class QueueFilters:
     status: IncidentStatus | None = None
 
 
-def _filtered(filters: QueueFilters) -> Select[tuple[Incident]]:
+def _filtered(filters: QueueFilters) -> Select[Incident]:
     stmt = select(Incident)
     if filters.borough:
         stmt = stmt.where(Incident.borough_code == filters.borough)
@@ -42,7 +42,10 @@ def queue(
     key = (Incident.received_at, Incident.id)
     if newer_than is not None:
         stmt = stmt.where(
-            or_(key[0] > newer_than.moment, and_(key[0] == newer_than.moment, key[1] > newer_than.id))
+            or_(
+                key[0] > newer_than.moment,
+                and_(key[0] == newer_than.moment, key[1] > newer_than.id),
+            )
         ).order_by(key[0].asc(), key[1].asc())
     else:
         if older_than is not None:

@@ -43,6 +43,6 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 def role_has(role: object, permission: Permission) -> bool:
     """Deny by default: an unknown role, or anything unexpected, has no permission."""
     try:
-        return permission in ROLE_PERMISSIONS.get(Role(role), frozenset())
+        return permission in ROLE_PERMISSIONS.get(Role(str(role)), frozenset())
     except (ValueError, TypeError):
         return False

@@ -13,13 +13,13 @@ DESK_ROLES = frozenset({Role.DESK_OFFICER, Role.SUPERVISOR})
 
 def can_view_incident(role: object, incident: Incident | None) -> bool:
     try:
-        return incident is not None and Role(role) in DESK_ROLES
-    except Exception:  # noqa: BLE001 - a policy that fails must deny, never raise open
+        return incident is not None and Role(str(role)) in DESK_ROLES
+    except Exception:
         return False
 
 
 def can_see_queue(role: object) -> bool:
     try:
-        return Role(role) in DESK_ROLES
-    except Exception:  # noqa: BLE001 - deny on anything unexpected
+        return Role(str(role)) in DESK_ROLES
+    except Exception:
         return False

@@ -94,8 +94,14 @@ def create_agency(actor: Actor, data: AgencyInput) -> Agency:
     _apply_agency(agency, data)
     db.session.add(agency)
     db.session.flush()
-    audit.record(actor, AuditKind.ALTERATION, "agency.created", "agency", agency.id,
-                 detail={"code": agency.code, "kind": agency.kind.value})
+    audit.record(
+        actor,
+        AuditKind.ALTERATION,
+        "agency.created",
+        "agency",
+        agency.id,
+        detail={"code": agency.code, "kind": agency.kind.value},
+    )
     return agency
 
 
@@ -105,8 +111,14 @@ def update_agency(actor: Actor, agency: Agency, data: AgencyInput) -> Agency:
         raise InvalidInput(errors)
     _apply_agency(agency, data)
     db.session.flush()
-    audit.record(actor, AuditKind.ALTERATION, "agency.updated", "agency", agency.id,
-                 detail={"code": agency.code, "active": agency.active})
+    audit.record(
+        actor,
+        AuditKind.ALTERATION,
+        "agency.updated",
+        "agency",
+        agency.id,
+        detail={"code": agency.code, "active": agency.active},
+    )
     return agency
 
 
@@ -130,8 +142,11 @@ def _validate_user(data: UserInput, existing: User | None) -> dict[str, str]:
         errors["agency_id"] = "Choose an agency from the list"
     elif data.role is Role.PARTNER and (agency is None or agency.kind is AgencyKind.POLICE_DESK):
         errors["agency_id"] = "A partner user belongs to one partner agency: choose it"
-    elif data.role is not None and data.role is not Role.PARTNER and agency is not None and (
-        agency.kind is not AgencyKind.POLICE_DESK
+    elif (
+        data.role is not None
+        and data.role is not Role.PARTNER
+        and agency is not None
+        and (agency.kind is not AgencyKind.POLICE_DESK)
     ):
         errors["agency_id"] = "Only partner users belong to a partner agency"
     return errors
@@ -156,8 +171,14 @@ def create_user(actor: Actor, data: UserInput, password: str) -> User:
     )
     db.session.add(user)
     db.session.flush()
-    audit.record(actor, AuditKind.ALTERATION, "user.created", "user", user.id,
-                 detail={"role": user.role.value, "agency": user.agency_id})
+    audit.record(
+        actor,
+        AuditKind.ALTERATION,
+        "user.created",
+        "user",
+        user.id,
+        detail={"role": user.role.value, "agency": user.agency_id},
+    )
     return user
 
 
@@ -172,8 +193,10 @@ def update_user(actor: Actor, user: User, data: UserInput, new_password: str = "
         raise InvalidInput(errors)
     assert data.role is not None
     access_changed = (
-        user.role is not data.role or user.agency_id != data.agency_id or
-        (user.active and not data.active) or bool(new_password)
+        user.role is not data.role
+        or user.agency_id != data.agency_id
+        or (user.active and not data.active)
+        or bool(new_password)
     )
     user.email = auth.normalise_email(data.email)
     user.display_name = data.display_name.strip()
@@ -186,7 +209,17 @@ def update_user(actor: Actor, user: User, data: UserInput, new_password: str = "
     if access_changed:
         # A role change, a move of agency, a disable or a reset ends every open session now.
         auth.end_all_sessions(user.id, "access_changed")
-    audit.record(actor, AuditKind.ALTERATION, "user.updated", "user", user.id,
-                 detail={"role": user.role.value, "agency": user.agency_id,
-                         "active": user.active, "sessions_ended": access_changed})
+    audit.record(
+        actor,
+        AuditKind.ALTERATION,
+        "user.updated",
+        "user",
+        user.id,
+        detail={
+            "role": user.role.value,
+            "agency": user.agency_id,
+            "active": user.active,
+            "sessions_ended": access_changed,
+        },
+    )
     return user

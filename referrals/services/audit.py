@@ -52,7 +52,9 @@ def _canonical(values: dict[str, Any]) -> bytes:
         return value
 
     return json.dumps(
-        {name: encode(values[name]) for name in HASHED_FIELDS}, sort_keys=True, separators=(",", ":")
+        {name: encode(values[name]) for name in HASHED_FIELDS},
+        sort_keys=True,
+        separators=(",", ":"),
     ).encode()
 
 
@@ -124,8 +126,10 @@ def verify(batch: int = 5000) -> VerifyResult:
         seq = values["seq"]
         if seq != expected_seq:
             return VerifyResult(
-                checked, seq, f"event {seq} follows event {expected_seq - 1}: "
-                f"event {expected_seq} is missing or moved"
+                checked,
+                seq,
+                f"event {seq} follows event {expected_seq - 1}: "
+                f"event {expected_seq} is missing or moved",
             )
         if values["prev_hash"] != prev_hash:
             return VerifyResult(

@@ -61,8 +61,9 @@ def start_session(user: User) -> str:
     """Open a server-side session and return the random token for the cookie."""
     token = secrets.token_urlsafe(32)
     now = clock.now()
-    db.session.add(UserSession(id=_token_id(token), user_id=user.id, created_at=now,
-                               last_seen_at=now))
+    db.session.add(
+        UserSession(id=_token_id(token), user_id=user.id, created_at=now, last_seen_at=now)
+    )
     user.last_sign_in_at = now
     audit.record(Actor.of(user), AuditKind.SECURITY, "sign_in", "user", user.id)
     return token
@@ -90,25 +91,25 @@ def end_session(principal: Principal, reason: str = "signed_out") -> None:
     audit.record(Actor.of(principal.user), AuditKind.SECURITY, "sign_out", "user", principal.id)
 
 
-def end_all_sessions(user_id: int, reason: str, *, keep: str | None = None) -> None:
-    """End every open session of a user (all but ``keep``, a token id, if given)."""
+def end_all_sessions(user_id: int, reason: str) -> None:
+    """End every open session of a user: each copy of each of their cookies stops working."""
     stmt = (
         update(UserSession)
         .where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
         .values(ended_at=clock.now(), end_reason=reason)
     )
-    if keep is not None:
-        stmt = stmt.where(UserSession.id != keep)
     db.session.execute(stmt)
 
 
-def change_password(principal: Principal, current: str, new: str) -> None:
+def change_password(principal: Principal, current: str, new: str) -> str:
+    """Change the password and end every session, this one included; return the token of a
+    fresh session for this browser, so that no cookie copied before the change still works."""
     user = principal.user
     if not passwords.verify_password(user.password_hash, current):
         raise DomainError("Your current password is not correct")
     passwords.check_policy(new, email=user.email)
     user.password_hash = passwords.hash_password(new)
     user.password_changed_at = clock.now()
-    # Every other copy of a session cookie stops working; this browser keeps its session.
-    end_all_sessions(user.id, "password_changed", keep=principal.session.id)
+    end_all_sessions(user.id, "password_changed")
     audit.record(Actor.of(user), AuditKind.ALTERATION, "password.changed", "user", user.id)
+    return start_session(user)

@@ -35,9 +35,11 @@ def seal_json(purpose: str, data: dict[str, Any]) -> SealedValue:
 
 def unseal(sealed: SealedValue) -> str:
     """Raises :class:`referrals.security.crypto.DecryptionError` if the row was tampered with."""
-    return runtime().keyring.open(
-        sealed.key_id, sealed.ciphertext, _associated_data(sealed.id, sealed.purpose)
-    ).decode()
+    return (
+        runtime()
+        .keyring.open(sealed.key_id, sealed.ciphertext, _associated_data(sealed.id, sealed.purpose))
+        .decode()
+    )
 
 
 def unseal_id(value_id: str | None) -> str | None:

@@ -63,8 +63,14 @@ class AdultInput:
 
     def is_blank(self) -> bool:
         return not any(
-            (self.role, self.given_name, self.family_name, self.date_of_birth, self.address,
-             self.phone)
+            (
+                self.role,
+                self.given_name,
+                self.family_name,
+                self.date_of_birth,
+                self.address,
+                self.phone,
+            )
         )
 
 
@@ -86,9 +92,19 @@ class ChildInput:
 
     def is_blank(self) -> bool:
         return not any(
-            (self.given_name, self.family_name, self.date_of_birth, self.address,
-             self.lives_there is not None, self.present is not None, self.present_where,
-             self.spoken_to is not None, self.voice, self.school_urn, self.home_educated)
+            (
+                self.given_name,
+                self.family_name,
+                self.date_of_birth,
+                self.address,
+                self.lives_there is not None,
+                self.present is not None,
+                self.present_where,
+                self.spoken_to is not None,
+                self.voice,
+                self.school_urn,
+                self.home_educated,
+            )
         )
 
 
@@ -177,7 +193,8 @@ def validate(data: IncidentInput) -> tuple[dict[str, str], dict[str, Agency]]:
     elif not REFERENCE_PATTERN.match(ref):
         errors.add(
             "police_reference",
-            "Police reference must be 3 to 40 letters, digits, spaces, / or -, like CAD1234/21NOV26",
+            "Police reference must be 3 to 40 letters, digits, spaces, / or -, "
+            "like CAD1234/21NOV26",
         )
     if data.received_at is None:
         errors.add("received_at", "Enter when the desk received the notification")
@@ -224,17 +241,23 @@ def _validate_risk(errors: _Errors, data: IncidentInput) -> None:
         elif data.risk_judgement is data.risk_actuarial:
             errors.add(
                 "risk_judgement",
-                "A raise must be higher than the actuarial grade: choose a higher grade or no raise",
+                "A raise must be higher than the actuarial grade: "
+                "choose a higher grade or no raise",
             )
         elif not data.risk_rationale.strip():
             errors.add("risk_rationale", "Give the rationale for raising the grade")
     elif data.risk_rationale.strip():
         errors.add(
             "risk_rationale",
-            "A rationale is only for a raised grade: choose the raised grade or clear the rationale",
+            "A rationale is only for a raised grade: "
+            "choose the raised grade or clear the rationale",
         )
     _check_text(
-        errors, "risk_rationale", data.risk_rationale, "the rationale", required=False,
+        errors,
+        "risk_rationale",
+        data.risk_rationale,
+        "the rationale",
+        required=False,
         multiline=True,
     )
 
@@ -244,8 +267,12 @@ def _validate_adult(errors: _Errors, path: str, adult: AdultInput, on: date | No
         errors.add(f"{path}-role", "Choose this adult's role: victim, suspect or other adult")
     if not (adult.given_name.strip() or adult.family_name.strip()):
         errors.add(f"{path}-family_name", "Enter this adult's name")
-    for name, label in (("given_name", "the first name"), ("family_name", "the last name"),
-                        ("address", "the address"), ("phone", "the phone number")):
+    for name, label in (
+        ("given_name", "the first name"),
+        ("family_name", "the last name"),
+        ("address", "the address"),
+        ("phone", "the phone number"),
+    ):
         _check_text(errors, f"{path}-{name}", getattr(adult, name), label, required=False)
     if adult.phone and not re.fullmatch(r"[0-9 +()\-]{6,30}", adult.phone.strip()):
         errors.add(f"{path}-phone", "Enter a phone number using digits, spaces, + ( ) or -")
@@ -255,10 +282,12 @@ def _validate_adult(errors: _Errors, path: str, adult: AdultInput, on: date | No
 def _validate_child(
     errors: _Errors, path: str, child: ChildInput, on: date | None, schools: dict[str, Agency]
 ) -> None:
-    _check_text(errors, f"{path}-given_name", child.given_name, "the child's first name",
-                required=True)
-    _check_text(errors, f"{path}-family_name", child.family_name, "the child's last name",
-                required=True)
+    _check_text(
+        errors, f"{path}-given_name", child.given_name, "the child's first name", required=True
+    )
+    _check_text(
+        errors, f"{path}-family_name", child.family_name, "the child's last name", required=True
+    )
     _check_date_of_birth(errors, f"{path}-date_of_birth", child.date_of_birth, on, child=True)
     _check_text(errors, f"{path}-address", child.address, "the child's address", required=True)
     if child.borough_code not in BOROUGHS:
@@ -268,8 +297,13 @@ def _validate_child(
     if child.present is None:
         errors.add(f"{path}-present", "Say whether the child was present")
     elif child.present:
-        _check_text(errors, f"{path}-present_where", child.present_where,
-                    "where the child was during the incident", required=True)
+        _check_text(
+            errors,
+            f"{path}-present_where",
+            child.present_where,
+            "where the child was during the incident",
+            required=True,
+        )
     elif child.present_where.strip():
         errors.add(
             f"{path}-present_where",
@@ -277,8 +311,9 @@ def _validate_child(
         )
     if child.spoken_to is None:
         errors.add(f"{path}-spoken_to", "Say whether officers spoke to the child")
-    _check_text(errors, f"{path}-voice", child.voice, "what the child said", required=False,
-                multiline=True)
+    _check_text(
+        errors, f"{path}-voice", child.voice, "what the child said", required=False, multiline=True
+    )
     urn = child.school_urn.strip()
     if urn and child.home_educated:
         errors.add(
@@ -351,13 +386,34 @@ def log_incident(actor: Actor, data: IncidentInput) -> tuple[Incident, bool]:
     position = 0
     for adult in data.adults:
         assert adult.role is not None
-        _add_person(actor, incident, position, adult.role, PersonKind.ADULT, adult.given_name,
-                    adult.family_name, adult.date_of_birth, adult.address, adult.phone, on)
+        _add_person(
+            actor,
+            incident,
+            position,
+            adult.role,
+            PersonKind.ADULT,
+            adult.given_name,
+            adult.family_name,
+            adult.date_of_birth,
+            adult.address,
+            adult.phone,
+            on,
+        )
         position += 1
     for child in data.children:
-        link = _add_person(actor, incident, position, PersonRole.CHILD, PersonKind.CHILD,
-                           child.given_name, child.family_name, child.date_of_birth,
-                           child.address, "", on)
+        link = _add_person(
+            actor,
+            incident,
+            position,
+            PersonRole.CHILD,
+            PersonKind.CHILD,
+            child.given_name,
+            child.family_name,
+            child.date_of_birth,
+            child.address,
+            "",
+            on,
+        )
         urn = child.school_urn.strip()
         link.borough_code = child.borough_code
         link.lives_there = child.lives_there
@@ -424,8 +480,11 @@ def _add_person(
             "person.matched",
             "person",
             person.id,
-            detail={"incident": incident.id, "pseudonym": person.pseudonym,
-                    "earlier_incidents_12_months": seen_before},
+            detail={
+                "incident": incident.id,
+                "pseudonym": person.pseudonym,
+                "earlier_incidents_12_months": seen_before,
+            },
         )
     link = IncidentPerson(
         incident_id=incident.id,

@@ -42,9 +42,15 @@ def reveal_person(actor: Actor, incident_id: int, link_id: int, reason: str) -> 
     if link is None or link.incident_id != incident_id:
         raise NotFound("No such person on this incident")
     identity = identity_store.unseal_json(link.identity_sealed_id)
-    audit.record(actor, AuditKind.CONSULTATION, "identity.revealed", "incident_person", link.id,
-                 reason=reason,
-                 detail={"incident": incident_id, "pseudonym": link.person.pseudonym})
+    audit.record(
+        actor,
+        AuditKind.CONSULTATION,
+        "identity.revealed",
+        "incident_person",
+        link.id,
+        reason=reason,
+        detail={"incident": incident_id, "pseudonym": link.person.pseudonym},
+    )
     return RevealedPerson(
         pseudonym=link.person.pseudonym,
         given_name=identity.get("given_name", ""),
@@ -63,6 +69,7 @@ def reveal_location(actor: Actor, incident_id: int, reason: str) -> str:
     if incident is None:
         raise NotFound("No such incident")
     location = identity_store.unseal_id(incident.location_sealed_id) or ""
-    audit.record(actor, AuditKind.CONSULTATION, "location.revealed", "incident", incident.id,
-                 reason=reason)
+    audit.record(
+        actor, AuditKind.CONSULTATION, "location.revealed", "incident", incident.id, reason=reason
+    )
     return location

@@ -5,16 +5,17 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import func, select
-from werkzeug.wrappers import Response
-from wtforms import BooleanField, PasswordField, SelectField, StringField
-
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxInput,
     GovPasswordInput,
     GovSelect,
     GovTextInput,
 )
+from sqlalchemy import func, select
+from werkzeug.wrappers import Response
+from wtforms import BooleanField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+
 from referrals.extensions import db
 from referrals.models.agency import Agency, AgencyKind
 from referrals.models.user import Role, User
@@ -24,22 +25,32 @@ from referrals.security.permissions import Permission
 from referrals.services import admin
 from referrals.services.actors import Actor
 from referrals.services.errors import InvalidInput
-from referrals.web.forms import attach_errors, error_list
+from referrals.web.forms import attach_errors, error_list, options
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 PAGE_SIZE = 50
 
 
 class AgencyForm(FlaskForm):
-    code = StringField("Code", description="Short and unique, like CSC-E09000022",
-                       widget=GovTextInput())
+    code = StringField(
+        "Code", description="Short and unique, like CSC-E09000022", widget=GovTextInput()
+    )
     name = StringField("Name", widget=GovTextInput())
-    kind = SelectField("Kind", choices=[("", "Choose a kind")] + [(k.value, k.label) for k in AgencyKind],
-                       widget=GovSelect(), validate_choice=False)
-    borough_code = SelectField("Borough", choices=lambda: [("", "None")] + borough_choices(),
-                               widget=GovSelect(), validate_choice=False)
-    school_urn = StringField("School URN", description="6 digits, schools and settings only",
-                             widget=GovTextInput())
+    kind = SelectField(
+        "Kind",
+        choices=options([("", "Choose a kind")] + [(k.value, k.label) for k in AgencyKind]),
+        widget=GovSelect(),
+        validate_choice=False,
+    )
+    borough_code = SelectField(
+        "Borough",
+        choices=lambda: options([("", "None"), *borough_choices()]),
+        widget=GovSelect(),
+        validate_choice=False,
+    )
+    school_urn = StringField(
+        "School URN", description="6 digits, schools and settings only", widget=GovTextInput()
+    )
     notice_email = StringField("Notice e-mail address", widget=GovTextInput())
     active = BooleanField("Active", widget=GovCheckboxInput(), default=True)
 
@@ -47,12 +58,18 @@ class AgencyForm(FlaskForm):
 class UserForm(FlaskForm):
     email = StringField("E-mail address", widget=GovTextInput())
     display_name = StringField("Name", widget=GovTextInput())
-    role = SelectField("Role", choices=[("", "Choose a role")] + [(r.value, r.label) for r in Role],
-                       widget=GovSelect(), validate_choice=False)
-    agency_id = SelectField("Agency", description="Partner users only", widget=GovSelect(),
-                            validate_choice=False)
-    password = PasswordField("Password", description="At least 12 characters",
-                             widget=GovPasswordInput())
+    role = SelectField(
+        "Role",
+        choices=options([("", "Choose a role")] + [(r.value, r.label) for r in Role]),
+        widget=GovSelect(),
+        validate_choice=False,
+    )
+    agency_id = SelectField(
+        "Agency", description="Partner users only", widget=GovSelect(), validate_choice=False
+    )
+    password = PasswordField(
+        "Password", description="At least 12 characters", widget=GovPasswordInput()
+    )
     active = BooleanField("Active", widget=GovCheckboxInput(), default=True)
 
 
@@ -63,28 +80,34 @@ def _actor() -> Actor:
 def _agency_input(form: AgencyForm) -> admin.AgencyInput:
     kinds = {k.value for k in AgencyKind}
     return admin.AgencyInput(
-        code=form.code.data or "", name=form.name.data or "",
+        code=form.code.data or "",
+        name=form.name.data or "",
         kind=AgencyKind(form.kind.data) if form.kind.data in kinds else None,
-        borough_code=form.borough_code.data or "", school_urn=form.school_urn.data or "",
-        notice_email=form.notice_email.data or "", active=bool(form.active.data),
+        borough_code=form.borough_code.data or "",
+        school_urn=form.school_urn.data or "",
+        notice_email=form.notice_email.data or "",
+        active=bool(form.active.data),
     )
 
 
-def _agency_choices() -> list[tuple[str, str]]:
+def _agency_choices() -> list[SelectChoice]:
     agencies = db.session.execute(
-        select(Agency.id, Agency.name, Agency.code).where(Agency.active.is_(True))
+        select(Agency.id, Agency.name, Agency.code)
+        .where(Agency.active.is_(True))
         .order_by(Agency.name)
     )
-    return [("", "None")] + [(str(a.id), f"{a.name} ({a.code})") for a in agencies]
+    return options([("", "None")] + [(str(a.id), f"{a.name} ({a.code})") for a in agencies])
 
 
 def _user_input(form: UserForm) -> admin.UserInput:
     roles = {r.value for r in Role}
     agency = form.agency_id.data or ""
     return admin.UserInput(
-        email=form.email.data or "", display_name=form.display_name.data or "",
+        email=form.email.data or "",
+        display_name=form.display_name.data or "",
         role=Role(form.role.data) if form.role.data in roles else None,
-        agency_id=int(agency) if agency.isdigit() else None, active=bool(form.active.data),
+        agency_id=int(agency) if agency.isdigit() else None,
+        active=bool(form.active.data),
     )
 
 
@@ -100,9 +123,15 @@ def agencies() -> str:
     rows = db.session.scalars(
         stmt.order_by(Agency.kind, Agency.name).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
     ).all()
-    return render_template("admin/agencies.html", agencies=rows, kind=kind, page=page,
-                           pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1), total=total,
-                           kinds=list(AgencyKind))
+    return render_template(
+        "admin/agencies.html",
+        agencies=rows,
+        kind=kind,
+        page=page,
+        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+        total=total,
+        kinds=list(AgencyKind),
+    )
 
 
 @bp.route("/agencies/new", methods=["GET", "POST"])
@@ -145,11 +174,15 @@ def users() -> str:
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     total = db.session.scalar(select(func.count(User.id))) or 0
     rows = db.session.scalars(
-        select(User).order_by(User.role, User.email).limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
+        select(User).order_by(User.role, User.email).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
     ).all()
-    return render_template("admin/users.html", users=rows, page=page, total=total,
-                           pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1))
+    return render_template(
+        "admin/users.html",
+        users=rows,
+        page=page,
+        total=total,
+        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+    )
 
 
 @bp.route("/users/new", methods=["GET", "POST"])

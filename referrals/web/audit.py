@@ -45,8 +45,12 @@ def events() -> tuple[str, int] | str:
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
     page = render_template(
-        "audit/events.html", events=rows, filters=filters, kinds=list(AuditKind),
-        older=rows[-1].seq if more and rows else None, errors=errors,
+        "audit/events.html",
+        events=rows,
+        filters=filters,
+        kinds=list(AuditKind),
+        older=rows[-1].seq if more and rows else None,
+        errors=errors,
         args={k: v for k, v in request.args.items() if k != "before"},
     )
     return (page, 400) if errors else page

@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovTextInput
 from werkzeug.wrappers import Response
 from wtforms import EmailField, PasswordField
 from wtforms.validators import InputRequired, Length
 
-from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovTextInput
 from referrals.security.access import public, requires, safe_next
 from referrals.security.passwords import PasswordPolicyError
 from referrals.security.permissions import Permission
@@ -35,7 +35,8 @@ class SignInForm(FlaskForm):
 
 class ChangePasswordForm(FlaskForm):
     current_password = PasswordField(
-        "Current password", widget=GovPasswordInput(),
+        "Current password",
+        widget=GovPasswordInput(),
         validators=[InputRequired("Enter your current password")],
     )
     new_password = PasswordField(
@@ -59,8 +60,7 @@ def sign_in() -> str | Response | tuple[str, int]:
         except auth.SignInRefused as refused:
             g.commit_despite_error = True  # the refused attempt is audited even on a 400
             form.email.errors = [str(refused)]
-            return render_template("auth/sign_in.html", form=form,
-                                   errors=error_list(form)), 400
+            return render_template("auth/sign_in.html", form=form, errors=error_list(form)), 400
         session.clear()  # a fresh session at sign-in: nothing carried over from before
         token = auth.start_session(user)
         login_user(auth.load_principal(token))
@@ -85,7 +85,7 @@ def change_password() -> str | Response | tuple[str, int]:
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            auth.change_password(
+            token = auth.change_password(
                 current_user._get_current_object(),
                 form.current_password.data or "",
                 form.new_password.data or "",
@@ -95,8 +95,9 @@ def change_password() -> str | Response | tuple[str, int]:
         except DomainError as exc:
             form.current_password.errors = [str(exc)]
         else:
+            session.clear()  # a new session id for this browser too
+            login_user(auth.load_principal(token))
             flash("Your password has been changed. Any other signed-in browsers were signed out.")
             return redirect(url_for("home.index"))
     status = 400 if form.errors else 200
-    return render_template("auth/change_password.html", form=form,
-                           errors=error_list(form)), status
+    return render_template("auth/change_password.html", form=form, errors=error_list(form)), status

@@ -5,10 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovTextArea
+from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 from wtforms import TextAreaField
 
-from govuk_frontend_wtf.wtforms_widgets import GovTextArea
 from referrals.extensions import db
 from referrals.models.incident import IncidentStatus, RiskGrade
 from referrals.queries import incidents as incident_queries
@@ -67,8 +68,12 @@ def queue() -> str:
         page_size=runtime().settings.page_size,
     )
     return render_template(
-        "desk/queue.html", page=page, filters=filters, boroughs=borough_choices(),
-        grades=list(RiskGrade), statuses=list(IncidentStatus),
+        "desk/queue.html",
+        page=page,
+        filters=filters,
+        boroughs=borough_choices(),
+        grades=list(RiskGrade),
+        statuses=list(IncidentStatus),
     )
 
 
@@ -96,11 +101,15 @@ def new_incident() -> str | Response | tuple[str, int]:
         unplaced = attach_errors(form, invalid.errors, IncidentForm.ALIASES)
         return _invalid(form, unplaced)
     if created:
-        flash(f"Incident {incident.police_reference} logged with {incident.child_count} "
-              f"{'child' if incident.child_count == 1 else 'children'}.")
+        flash(
+            f"Incident {incident.police_reference} logged with {incident.child_count} "
+            f"{'child' if incident.child_count == 1 else 'children'}."
+        )
     else:
-        flash(f"This form was already submitted: incident {incident.police_reference} "
-              "was logged once, and no copy was made.")
+        flash(
+            f"This form was already submitted: incident {incident.police_reference} "
+            "was logged once, and no copy was made."
+        )
     return redirect(url_for("desk.incident", incident_id=incident.id))
 
 
@@ -117,7 +126,7 @@ def _change_household(action: str) -> str | tuple[str, int]:
     if verb not in {"add", "remove"} or kind not in {"adult", "child"}:
         abort(400)
     list_name = "adults" if kind == "adult" else "children"
-    formdata = request.form
+    formdata: MultiDict[str, str] = MultiDict(request.form)
     focus = ""
     if verb == "remove":
         if not index_text.isdigit():
@@ -161,11 +170,17 @@ def reveal_person(incident_id: int, link_id: int) -> str | tuple[str, int]:
         except NotFound:
             abort(404)
         else:
-            return render_template("desk/revealed_person.html", person=revealed,
-                                   incident_id=incident_id, link=subject)
+            return render_template(
+                "desk/revealed_person.html", person=revealed, incident_id=incident_id, link=subject
+            )
     status = 400 if form.reason.errors else 200
-    return render_template("desk/reveal.html", form=form, errors=error_list(form),
-                           subject_label=subject.person.pseudonym, incident_id=incident_id), status
+    return render_template(
+        "desk/reveal.html",
+        form=form,
+        errors=error_list(form),
+        subject_label=subject.person.pseudonym,
+        incident_id=incident_id,
+    ), status
 
 
 @bp.route("/incidents/<int:incident_id>/location/reveal", methods=["GET", "POST"])
@@ -180,11 +195,17 @@ def reveal_location(incident_id: int) -> str | tuple[str, int]:
         except InvalidInput as invalid:
             attach_errors(form, invalid.errors)
         else:
-            return render_template("desk/revealed_location.html", location=location,
-                                   incident_id=incident_id)
+            return render_template(
+                "desk/revealed_location.html", location=location, incident_id=incident_id
+            )
     status = 400 if form.reason.errors else 200
-    return render_template("desk/reveal.html", form=form, errors=error_list(form),
-                           subject_label="the incident location", incident_id=incident_id), status
+    return render_template(
+        "desk/reveal.html",
+        form=form,
+        errors=error_list(form),
+        subject_label="the incident location",
+        incident_id=incident_id,
+    ), status
 
 
 __all__ = ["bp", "db"]

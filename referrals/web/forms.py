@@ -6,7 +6,13 @@ from collections.abc import Mapping
 
 from flask_wtf import FlaskForm
 from wtforms import Field
+from wtforms.fields.choices import SelectChoice
 from wtforms.form import BaseForm
+
+
+def options(pairs: list[tuple[str, str]]) -> list[SelectChoice]:
+    """Choices for radios and selects, as WTForms 3.3 wants them."""
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 def find_field(form: BaseForm, path: str) -> Field | None:
@@ -41,7 +47,7 @@ def attach_errors(
         if field is None:
             unplaced[path] = message
             continue
-        field.errors = [*list(field.errors or []), message]  # type: ignore[misc]
+        field.errors = [*list(field.errors or []), message]
     return unplaced
 
 

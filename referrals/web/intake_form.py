@@ -12,10 +12,6 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from flask_wtf import FlaskForm
-from werkzeug.datastructures import MultiDict
-from wtforms import BooleanField, Field, FieldList, Form, FormField, HiddenField, StringField
-from wtforms import RadioField, SelectField, TextAreaField
-
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxInput,
     GovDateInput,
@@ -24,24 +20,42 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextArea,
     GovTextInput,
 )
+from werkzeug.datastructures import MultiDict
+from wtforms import (
+    BooleanField,
+    Field,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+
 from referrals.clock import LONDON
 from referrals.models.incident import ADULT_ROLES, PersonRole, RiskGrade
 from referrals.reference import borough_choices
 from referrals.services.intake import AdultInput, ChildInput, IncidentInput
+from referrals.web.forms import options
 
-YES_NO = [("yes", "Yes"), ("no", "No")]
+YES_NO = options([("yes", "Yes"), ("no", "No")])
 TIME_PATTERN = re.compile(r"^\s*(\d{1,2})[:.](\d{2})\s*$")
 MAX_PEOPLE = 20
 
 
-def _boroughs() -> list[tuple[str, str]]:
-    return [("", "Choose a borough"), *borough_choices()]
+def _boroughs() -> list[SelectChoice]:
+    return options([("", "Choose a borough"), *borough_choices()])
 
 
 class DayMonthYearField(Field):
     """Day, month and year boxes. A partly filled or impossible date is an error, never None."""
 
     widget = GovDateInput()
+    raw_data: list[str] | None
+    data: date | None
 
     def process(self, formdata: Any, data: Any = None, extra_filters: Any = None) -> None:
         super().process(formdata, data, extra_filters)
@@ -81,13 +95,15 @@ def _yes_no(value: str | None) -> bool | None:
 class AdultForm(Form):
     role = RadioField(
         "Role",
-        choices=[(r.value, r.label) for r in ADULT_ROLES],
+        choices=options([(r.value, r.label) for r in ADULT_ROLES]),
         widget=GovRadioInput(),
         validate_choice=False,
     )
     given_name = StringField("First name", widget=GovTextInput())
     family_name = StringField("Last name", widget=GovTextInput())
-    date_of_birth = DayMonthYearField("Date of birth", description="If known. For example, 27 3 1990")
+    date_of_birth = DayMonthYearField(
+        "Date of birth", description="If known. For example, 27 3 1990"
+    )
     address = StringField("Address", widget=GovTextInput())
     phone = StringField("Phone number", widget=GovTextInput())
 
@@ -98,35 +114,45 @@ class ChildForm(Form):
     date_of_birth = DayMonthYearField("Date of birth", description="For example, 27 3 2015")
     address = StringField("Address where the child lives", widget=GovTextInput())
     borough = SelectField(
-        "Borough where the child lives", choices=_boroughs, widget=GovSelect(), validate_choice=False
+        "Borough where the child lives",
+        choices=_boroughs,
+        widget=GovSelect(),
+        validate_choice=False,
     )
     lives_there = RadioField(
-        "Does the child live at the incident address?", choices=YES_NO, widget=GovRadioInput(),
+        "Does the child live at the incident address?",
+        choices=YES_NO,
+        widget=GovRadioInput(),
         validate_choice=False,
     )
     present = RadioField(
         "Was the child present?", choices=YES_NO, widget=GovRadioInput(), validate_choice=False
     )
     present_where = StringField(
-        "Where was the child during the incident?", description="Only if present",
+        "Where was the child during the incident?",
+        description="Only if present",
         widget=GovTextInput(),
     )
     spoken_to = RadioField(
-        "Did officers speak to the child?", choices=YES_NO, widget=GovRadioInput(),
+        "Did officers speak to the child?",
+        choices=YES_NO,
+        widget=GovRadioInput(),
         validate_choice=False,
     )
     voice = TextAreaField(
-        "What the child said", description="The voice of the child, in their words if possible",
+        "What the child said",
+        description="The voice of the child, in their words if possible",
         widget=GovTextArea(),
     )
     school_urn = StringField(
-        "School or setting URN", description="6 digits. Leave blank if none or not known",
+        "School or setting URN",
+        description="6 digits. Leave blank if none or not known",
         widget=GovTextInput(),
     )
     home_educated = BooleanField("The child is electively home-educated", widget=GovCheckboxInput())
     known_to_social_care = RadioField(
         "Is the child already known to children's social care?",
-        choices=[("yes", "Yes"), ("no", "No"), ("unknown", "Not known")],
+        choices=options([("yes", "Yes"), ("no", "No"), ("unknown", "Not known")]),
         widget=GovRadioInput(),
         validate_choice=False,
     )
@@ -135,15 +161,18 @@ class ChildForm(Form):
 class IncidentForm(FlaskForm):
     submission_key = HiddenField()
     police_reference = StringField(
-        "Police reference", description="CAD or CONNECT number, like CAD1234/21NOV26",
+        "Police reference",
+        description="CAD or CONNECT number, like CAD1234/21NOV26",
         widget=GovTextInput(),
     )
     occurred_date = DayMonthYearField("Date of the incident")
-    occurred_time = StringField("Time of the incident", description="24-hour clock, like 21:30",
-                                widget=GovTextInput())
+    occurred_time = StringField(
+        "Time of the incident", description="24-hour clock, like 21:30", widget=GovTextInput()
+    )
     received_date = DayMonthYearField("Date the desk received it")
-    received_time = StringField("Time the desk received it", description="24-hour clock",
-                                widget=GovTextInput())
+    received_time = StringField(
+        "Time the desk received it", description="24-hour clock", widget=GovTextInput()
+    )
     borough = SelectField(
         "Borough where it happened", choices=_boroughs, widget=GovSelect(), validate_choice=False
     )
@@ -151,19 +180,20 @@ class IncidentForm(FlaskForm):
     summary = TextAreaField("What happened, in brief", widget=GovTextArea())
     risk_actuarial = RadioField(
         "Actuarial risk grade (DASH or DARA)",
-        choices=[(g.value, g.label) for g in RiskGrade],
+        choices=options([(g.value, g.label) for g in RiskGrade]),
         widget=GovRadioInput(),
         validate_choice=False,
     )
     risk_judgement = RadioField(
         "Raise by professional judgement",
-        choices=[("", "No raise"), *[(g.value, g.label) for g in RiskGrade]],
+        choices=options([("", "No raise"), *[(g.value, g.label) for g in RiskGrade]]),
         widget=GovRadioInput(),
         validate_choice=False,
         default="",
     )
     risk_rationale = TextAreaField(
-        "Rationale for the raise", description="Required when you raise the grade",
+        "Rationale for the raise",
+        description="Required when you raise the grade",
         widget=GovTextArea(),
     )
     adults = FieldList(FormField(AdultForm), min_entries=1, max_entries=MAX_PEOPLE)
@@ -244,9 +274,11 @@ def to_input(form: IncidentForm) -> tuple[IncidentInput, dict[str, str]]:
         location=form.location.data or "",
         summary=form.summary.data or "",
         risk_actuarial=RiskGrade(form.risk_actuarial.data)
-        if form.risk_actuarial.data in grades else None,
+        if form.risk_actuarial.data in grades
+        else None,
         risk_judgement=RiskGrade(form.risk_judgement.data)
-        if form.risk_judgement.data in grades else None,
+        if form.risk_judgement.data in grades
+        else None,
         risk_rationale=form.risk_rationale.data or "",
         adults=adults,
         children=children,

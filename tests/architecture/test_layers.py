@@ -34,14 +34,21 @@ def test_services_and_queries_never_commit() -> None:
 
 def test_models_import_no_service_or_web() -> None:
     for path in _modules("models"):
-        bad = {m for m in _imports(path) if m.startswith(("referrals.services", "referrals.web",
-                                                          "referrals.queries"))}
+        bad = {
+            m
+            for m in _imports(path)
+            if m.startswith(("referrals.services", "referrals.web", "referrals.queries"))
+        }
         assert not bad, f"{path.name} imports {bad}"
 
 
 def test_services_import_no_web() -> None:
     for path in _modules("services") + _modules("queries"):
-        bad = {m for m in _imports(path) if m.startswith(("referrals.web", "referrals.cli", "flask_wtf"))}
+        bad = {
+            m
+            for m in _imports(path)
+            if m.startswith(("referrals.web", "referrals.cli", "flask_wtf"))
+        }
         assert not bad, f"{path.name} imports {bad}"
 
 

@@ -34,7 +34,8 @@ def test_every_route_declares_a_permission(bare_app: Flask) -> None:
 
 def test_only_sign_in_and_health_are_public(bare_app: Flask) -> None:
     public = sorted(
-        rule.endpoint for rule in bare_app.url_map.iter_rules()
+        rule.endpoint
+        for rule in bare_app.url_map.iter_rules()
         if getattr(bare_app.view_functions[rule.endpoint], ATTRIBUTE, None) == PUBLIC
     )
     assert public == ["auth.sign_in", "health.healthz"]
@@ -54,8 +55,12 @@ def test_an_undeclared_route_is_refused(bare_app: Flask) -> None:
 
 @pytest.mark.parametrize("role", list(Role))
 def test_partner_holds_no_desk_permission(role: Role) -> None:
-    desk = {Permission.DESK_QUEUE, Permission.LOG_INCIDENT, Permission.VIEW_INCIDENT,
-            Permission.REVEAL_IDENTITY}
+    desk = {
+        Permission.DESK_QUEUE,
+        Permission.LOG_INCIDENT,
+        Permission.VIEW_INCIDENT,
+        Permission.REVEAL_IDENTITY,
+    }
     granted = {p for p in Permission if role_has(role, p)}
     if role in (Role.PARTNER, Role.ADMINISTRATOR, Role.AUDITOR):
         assert granted.isdisjoint(desk)

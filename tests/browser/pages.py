@@ -1,0 +1,66 @@
+"""Page objects: what a person sees and does, kept out of the journeys themselves."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page, expect
+
+
+class SignInPage:
+    def __init__(self, page: Page, base: str) -> None:
+        self.page, self.base = page, base
+
+    def sign_in(self, email: str, password: str) -> None:
+        self.page.goto(f"{self.base}/sign-in")
+        self.page.get_by_label("E-mail address").fill(email)
+        self.page.get_by_role("textbox", name="Password").fill(password)
+        self.page.get_by_role("button", name="Sign in").click()
+
+
+class IntakePage:
+    def __init__(self, page: Page) -> None:
+        self.page = page
+
+    def open(self) -> None:
+        self.page.get_by_role("link", name="Log an incident").first.click()
+        expect(self.page.get_by_role("heading", name="Log an incident")).to_be_visible()
+
+    def date(self, prefix: str, day: str, month: str, year: str) -> None:
+        self.page.locator(f"#{prefix}-day").fill(day)
+        self.page.locator(f"#{prefix}-month").fill(month)
+        self.page.locator(f"#{prefix}-year").fill(year)
+
+    def incident(self, reference: str) -> None:
+        p = self.page
+        p.get_by_label("Police reference").fill(reference)
+        self.date("occurred_date", "20", "11", "2026")
+        p.get_by_label("Time of the incident").fill("21:30")
+        self.date("received_date", "20", "11", "2026")
+        p.get_by_label("Time the desk received it").fill("23:05")
+        p.get_by_label("Borough where it happened").select_option(label="Lambeth")
+        p.get_by_label("Location").fill("4 Example Road, London")
+        p.get_by_label("What happened, in brief").fill("Synthetic browser journey.")
+        p.locator("#risk_actuarial-2").check()  # Medium
+
+    def adult(self, index: int, given: str, family: str) -> None:
+        p = self.page
+        p.locator(f"#adults-{index}-role").check()  # Adult victim
+        p.locator(f"#adults-{index}-given_name").fill(given)
+        p.locator(f"#adults-{index}-family_name").fill(family)
+
+    def child(self, index: int, given: str, family: str, dob: tuple[str, str, str]) -> None:
+        p, c = self.page, f"#children-{index}"
+        p.locator(f"{c}-given_name").fill(given)
+        p.locator(f"{c}-family_name").fill(family)
+        self.date(f"children-{index}-date_of_birth", *dob)
+        p.locator(f"{c}-address").fill("4 Example Road, London")
+        p.locator(f"{c}-borough").select_option(label="Lambeth")
+        p.locator(f"{c}-lives_there").check()
+        p.locator(f"{c}-present-2").check()  # No
+        p.locator(f"{c}-spoken_to-2").check()  # No
+        p.locator(f"{c}-known_to_social_care-3").check()  # Not known
+
+    def add_child(self) -> None:
+        self.page.get_by_role("button", name="Add another child").click()
+
+    def submit(self) -> None:
+        self.page.get_by_role("button", name="Log incident", exact=True).last.click()

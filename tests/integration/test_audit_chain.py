@@ -1,0 +1,126 @@
+"""The audit chain: verify names the first broken event after an edit, a deletion or a
+reordering; concurrent writers still make one chain; the CLI exits accordingly."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+from referrals.extensions import db
+from referrals.models.audit import AuditEvent, AuditKind
+from referrals.services import audit
+from tests.factories import SYSTEM
+
+
+def _write(app: Flask, n: int) -> None:
+    with app.app_context():
+        for i in range(n):
+            audit.record(SYSTEM, AuditKind.CONSULTATION, "incident.viewed", "incident", i + 1)
+        db.session.commit()
+
+
+def _tamper(app: Flask, engine_name: str, *statements: str) -> None:
+    """What a database administrator could do by hand, triggers out of the way."""
+    with app.app_context():
+        conn = db.session.connection()
+        if engine_name == "postgresql":
+            conn.exec_driver_sql("SET session_replication_role = replica")
+        else:
+            conn.exec_driver_sql("DROP TRIGGER audit_events_no_update")
+            conn.exec_driver_sql("DROP TRIGGER audit_events_no_delete")
+        for statement in statements:
+            conn.exec_driver_sql(statement)
+        db.session.commit()
+
+
+def _verify(app: Flask) -> audit.VerifyResult:
+    with app.app_context():
+        return audit.verify()
+
+
+def test_an_intact_chain_verifies(app: Flask) -> None:
+    _write(app, 25)
+    result = _verify(app)
+    assert result.ok and result.checked == 25
+
+
+def test_an_edit_is_found(app: Flask, engine_name: str) -> None:
+    _write(app, 10)
+    _tamper(app, engine_name, "UPDATE audit_events SET actor_label = 'someone-else' WHERE seq = 4")
+    result = _verify(app)
+    assert (result.broken_seq, result.checked) == (4, 3)
+    assert "altered" in result.problem
+
+
+def test_a_deletion_is_found(app: Flask, engine_name: str) -> None:
+    _write(app, 10)
+    _tamper(app, engine_name, "DELETE FROM audit_events WHERE seq = 6")
+    result = _verify(app)
+    assert result.broken_seq == 7
+    assert "event 6 is missing" in result.problem
+
+
+def test_a_reordering_is_found(app: Flask, engine_name: str) -> None:
+    _write(app, 10)
+    _tamper(
+        app,
+        engine_name,
+        "UPDATE audit_events SET seq = 1000 WHERE seq = 3",
+        "UPDATE audit_events SET seq = 3 WHERE seq = 5",
+        "UPDATE audit_events SET seq = 5 WHERE seq = 1000",
+    )
+    result = _verify(app)
+    assert result.broken_seq == 3
+
+
+def test_concurrent_writers_make_one_unbroken_chain(app: Flask) -> None:
+    errors: list[BaseException] = []
+
+    def writer() -> None:
+        try:
+            _write(app, 10)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    result = _verify(app)
+    assert result.ok and result.checked == 40
+
+
+@pytest.mark.parametrize("tampered", [False, True])
+def test_cli_exit_code(app: Flask, engine_name: str, tampered: bool) -> None:
+    _write(app, 5)
+    if tampered:
+        _tamper(app, engine_name, "UPDATE audit_events SET reason = 'edited' WHERE seq = 2")
+    result = app.test_cli_runner().invoke(args=["audit", "verify"])
+    if tampered:
+        assert result.exit_code == 1
+        assert "BROKEN at event 2" in result.output
+    else:
+        assert result.exit_code == 0, result.output
+        assert "5 events verified" in result.output
+
+
+def test_event_holds_reason_and_recipients(app: Flask) -> None:
+    with app.app_context():
+        event = audit.record(
+            SYSTEM,
+            AuditKind.DISCLOSURE,
+            "referral.opened",
+            "referral",
+            9,
+            reason="checking the school",
+            recipients=["SCH-900001"],
+        )
+        db.session.commit()
+        stored = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.seq == event.seq))
+        assert stored is not None
+        assert (stored.reason, stored.recipients) == ("checking the school", "SCH-900001")
