@@ -11,6 +11,7 @@ from flask_wtf.csrf import CSRFError
 from jinja2 import ChainableUndefined, ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
 
 from config import Settings
@@ -21,6 +22,13 @@ from referrals.security import access, headers
 from referrals.security.crypto import Keyring
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+class RecordIdConverter(IntegerConverter):
+    """A record id in a URL: a positive integer that fits the database's column (else 404)."""
+
+    def __init__(self, url_map: Map) -> None:
+        super().__init__(url_map, min=1, max=2**31 - 1)
 log = logging.getLogger(__name__)
 
 
@@ -65,6 +73,7 @@ def create_app(settings: Settings) -> Flask:
     with app.app_context():
         configure_engine(db.engine)
 
+    app.url_map.converters["id"] = RecordIdConverter
     _register_sessions()
     _register_blueprints(app)
     _register_request_cycle(app)

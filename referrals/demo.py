@@ -163,22 +163,29 @@ def load_reference_data() -> None:
                 notice_email=f"marac@{code.lower()}.example",
             ),
         )
-    urn = 900001
+    for borough, urn, name in school_plan():
+        admin.create_agency(
+            DEMO_ACTOR,
+            admin.AgencyInput(
+                code=f"SCH-{urn}",
+                name=name,
+                kind=AgencyKind.SCHOOL,
+                borough_code=borough,
+                school_urn=str(urn),
+                notice_email=f"dsl@{urn}.example",
+            ),
+        )
+
+
+def school_plan() -> list[tuple[str, int, str]]:
+    """(borough, URN, name) of each synthetic school: twelve in the first borough, six in others."""
+    plan, urn = [], 900001
     for borough in SCHOOL_BOROUGHS:
-        for word in SCHOOL_WORDS[:6] if borough != SCHOOL_BOROUGHS[0] else SCHOOL_WORDS:
+        for word in SCHOOL_WORDS if borough == SCHOOL_BOROUGHS[0] else SCHOOL_WORDS[:6]:
             kind = SCHOOL_KINDS[urn % len(SCHOOL_KINDS)]
-            admin.create_agency(
-                DEMO_ACTOR,
-                admin.AgencyInput(
-                    code=f"SCH-{urn}",
-                    name=f"{word} {kind} ({BOROUGHS[borough]})",
-                    kind=AgencyKind.SCHOOL,
-                    borough_code=borough,
-                    school_urn=str(urn),
-                    notice_email=f"dsl@{urn}.example",
-                ),
-            )
+            plan.append((borough, urn, f"{word} {kind} ({BOROUGHS[borough]})"))
             urn += 1
+    return plan
 
 
 def load_users() -> list[DemoUser]:
@@ -209,6 +216,9 @@ def _person(rng: random.Random, born: date, family: str) -> dict[str, Any]:
 def notifications(count: int = 12, *, seed: int = 7) -> list[dict[str, Any]]:
     """Synthetic notifications received over the last few days, two to a household at most."""
     rng = random.Random(seed)
+    schools: dict[str, list[int]] = {}
+    for borough, urn, _name in school_plan():
+        schools.setdefault(borough, []).append(urn)
     now = clock.now()
     today = now.date()
     out: list[dict[str, Any]] = []
@@ -232,7 +242,6 @@ def notifications(count: int = 12, *, seed: int = 7) -> list[dict[str, Any]]:
         children = []
         for _ in range(rng.randint(1, 3)):
             child = _person(rng, today - timedelta(days=rng.randint(200, 16 * 365)), family)
-            school_index = SCHOOL_BOROUGHS.index(borough) * 6 + rng.randint(0, 5)
             present = rng.random() < 0.6
             children.append(
                 {
@@ -243,7 +252,7 @@ def notifications(count: int = 12, *, seed: int = 7) -> list[dict[str, Any]]:
                     "present_where": "upstairs bedroom" if present else "",
                     "spoken_to": present and rng.random() < 0.5,
                     "voice": "Said they heard shouting." if present else "",
-                    "school_urn": str(900001 + school_index) if rng.random() < 0.8 else "",
+                    "school_urn": str(rng.choice(schools[borough])) if rng.random() < 0.8 else "",
                     "home_educated": False,
                     "known_to_social_care": rng.choice([True, False, None]),
                 }

@@ -70,7 +70,9 @@ def _validate_agency(data: AgencyInput, existing: Agency | None) -> dict[str, st
             errors["school_urn"] = f"Another school already has URN {urn}"
     elif urn:
         errors["school_urn"] = "Only a school or setting has a URN: clear it or choose School"
-    if data.notice_email and not EMAIL_PATTERN.match(data.notice_email.strip()):
+    if data.notice_email and (
+        not EMAIL_PATTERN.match(data.notice_email.strip()) or len(data.notice_email) > 254
+    ):
         errors["notice_email"] = "Enter the notice e-mail address like duty@example.org"
     return errors
 

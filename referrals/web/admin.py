@@ -149,7 +149,7 @@ def new_agency() -> str | Response | tuple[str, int]:
     return _form_page("admin/agency_form.html", form, title="Add an agency")
 
 
-@bp.route("/agencies/<int:agency_id>/edit", methods=["GET", "POST"])
+@bp.route("/agencies/<id:agency_id>/edit", methods=["GET", "POST"])
 @requires(Permission.MANAGE_AGENCIES)
 def edit_agency(agency_id: int) -> str | Response | tuple[str, int]:
     agency = db.session.get(Agency, agency_id) or abort(404)
@@ -201,7 +201,7 @@ def new_user() -> str | Response | tuple[str, int]:
     return _form_page("admin/user_form.html", form, title="Add a user", new=True)
 
 
-@bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
+@bp.route("/users/<id:user_id>/edit", methods=["GET", "POST"])
 @requires(Permission.MANAGE_USERS)
 def edit_user(user_id: int) -> str | Response | tuple[str, int]:
     user = db.session.get(User, user_id) or abort(404)

@@ -145,7 +145,7 @@ def _change_household(action: str) -> str | tuple[str, int]:
     return render_template("desk/new_incident.html", form=form, errors=[], focus=focus)
 
 
-@bp.route("/incidents/<int:incident_id>")
+@bp.route("/incidents/<id:incident_id>")
 @requires(Permission.VIEW_INCIDENT)
 def incident(incident_id: int) -> str:
     try:
@@ -155,7 +155,7 @@ def incident(incident_id: int) -> str:
     return render_template("desk/incident.html", view=view, incident=view.incident)
 
 
-@bp.route("/incidents/<int:incident_id>/people/<int:link_id>/reveal", methods=["GET", "POST"])
+@bp.route("/incidents/<id:incident_id>/people/<id:link_id>/reveal", methods=["GET", "POST"])
 @requires(Permission.REVEAL_IDENTITY)
 def reveal_person(incident_id: int, link_id: int) -> str | tuple[str, int]:
     form = RevealForm()
@@ -183,7 +183,7 @@ def reveal_person(incident_id: int, link_id: int) -> str | tuple[str, int]:
     ), status
 
 
-@bp.route("/incidents/<int:incident_id>/location/reveal", methods=["GET", "POST"])
+@bp.route("/incidents/<id:incident_id>/location/reveal", methods=["GET", "POST"])
 @requires(Permission.REVEAL_IDENTITY)
 def reveal_location(incident_id: int) -> str | tuple[str, int]:
     form = RevealForm()

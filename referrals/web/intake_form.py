@@ -74,11 +74,12 @@ class DayMonthYearField(Field):
         if not all(parts):
             missing = [n for n, v in zip(("day", "month", "year"), parts, strict=True) if not v]
             raise ValueError(f"{self.label.text} must include a {' and '.join(missing)}")
-        if not all(p.isdigit() for p in parts) or len(parts[2]) != 4:
+        lengths_ok = len(parts[0]) <= 2 and len(parts[1]) <= 2 and len(parts[2]) == 4
+        if not all(p.isdigit() for p in parts) or not lengths_ok:
             raise ValueError(f"{self.label.text} must be a real date, like 27 3 2015")
         try:
             value = date(int(parts[2]), int(parts[1]), int(parts[0]))
-        except ValueError as exc:
+        except (ValueError, OverflowError) as exc:
             raise ValueError(f"{self.label.text} must be a real date, like 27 3 2015") from exc
         if not 1900 <= value.year <= 2100:
             raise ValueError(f"{self.label.text} must be between 1900 and 2100")
@@ -207,6 +208,11 @@ def new_submission_key() -> str:
     return uuid.uuid4().hex
 
 
+def _submission_key(posted: str | None) -> str:
+    """The form's own key; anything else (tampered, missing) gets a fresh one."""
+    return posted if posted and re.fullmatch(r"[0-9a-f]{32}", posted) else new_submission_key()
+
+
 def _london(day: date | None, time_text: str | None, label: str) -> tuple[datetime | None, str]:
     """Combine a London date and time into UTC; the error says what is wrong, if anything."""
     text = (time_text or "").strip()
@@ -266,7 +272,7 @@ def to_input(form: IncidentForm) -> tuple[IncidentInput, dict[str, str]]:
     ]
     grades = {g.value for g in RiskGrade}
     data = IncidentInput(
-        submission_key=form.submission_key.data or new_submission_key(),
+        submission_key=_submission_key(form.submission_key.data),
         police_reference=form.police_reference.data or "",
         occurred_at=occurred,
         received_at=received,
