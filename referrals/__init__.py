@@ -29,6 +29,8 @@ class RecordIdConverter(IntegerConverter):
 
     def __init__(self, url_map: Map) -> None:
         super().__init__(url_map, min=1, max=2**31 - 1)
+
+
 log = logging.getLogger(__name__)
 
 
