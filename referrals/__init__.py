@@ -68,6 +68,8 @@ def create_app(settings: Settings) -> Flask:
     )
     app.jinja_env.undefined = ChainableUndefined  # the GOV.UK macros read nested params
 
+    import referrals.models  # noqa: F401 - registers every model with the metadata
+
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
@@ -96,9 +98,9 @@ def _register_sessions() -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from referrals.web import admin, audit, auth, desk, health, home, portal
+    from referrals.web import admin, audit, auth, desk, dispatch, health, home, portal
 
-    for module in (auth, home, desk, portal, admin, audit, health):
+    for module in (auth, home, desk, dispatch, portal, admin, audit, health):
         app.register_blueprint(module.bp)
 
 

@@ -91,14 +91,30 @@ def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     admin.dispose()
 
 
+# Configuration the migrations seed (routing rules, deadline policies): restored after each test.
+SEEDED_TABLES = ("routing_rules", "deadline_policies")
+_seeds: dict[str, list[dict[str, object]]] = {}
+
+
 def _empty_postgres(url: str) -> None:
     engine = sa.create_engine(url)
     with engine.begin() as conn:
+        if not _seeds:
+            for name in SEEDED_TABLES:
+                rows = conn.execute(sa.text(f"SELECT * FROM {name}")).mappings().all()
+                _seeds[name] = [dict(r) for r in rows]
         tables = [t.name for t in reversed(db.metadata.sorted_tables)]
         # The audit table refuses TRUNCATE by trigger; the test harness (a superuser) bypasses
         # triggers for its own clean-up only.
         conn.exec_driver_sql("SET session_replication_role = replica")
         conn.exec_driver_sql(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+        for name, rows in _seeds.items():
+            if rows:
+                conn.execute(db.metadata.tables[name].insert(), rows)
+                conn.exec_driver_sql(
+                    f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
+                    f"(SELECT max(id) FROM {name}))"
+                )
     engine.dispose()
 
 

@@ -176,3 +176,28 @@ def incident_at(moment: datetime) -> dict[str, datetime]:
 
 
 __all__ = ["Agency", "Incident", "User"]
+
+
+def front_doors(app: Flask, *boroughs: str) -> dict[str, int]:
+    """Children's social care front doors and MARAC coordinators for the boroughs given."""
+    made: dict[str, int] = {}
+    with app.app_context():
+        for borough in boroughs:
+            made[f"csc-{borough}"] = make_agency(
+                kind=AgencyKind.CHILDRENS_SOCIAL_CARE, borough=borough
+            ).id
+            made[f"marac-{borough}"] = make_agency(kind=AgencyKind.MARAC, borough=borough).id
+        db.session.commit()
+    return made
+
+
+def send_incident(app: Flask, incident_id: int, waivers: dict[int, str] | None = None) -> list[int]:
+    from referrals.services import routing
+
+    with app.app_context():
+        sent = routing.send(SYSTEM_DESK, incident_id, waivers)
+        db.session.commit()
+        return [r.id for r in sent]
+
+
+SYSTEM_DESK = Actor(user_id=None, label="desk:tests", role=Role.DESK_OFFICER)

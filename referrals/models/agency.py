@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import time
 from enum import StrEnum
 
-from sqlalchemy import Boolean, CheckConstraint, String
+from sqlalchemy import Boolean, CheckConstraint, String, Time
 from sqlalchemy.orm import Mapped, mapped_column
 
 from referrals.db import Base, borough_code, created_at, enum_type, intpk
@@ -47,6 +48,11 @@ class Agency(Base):
     school_urn: Mapped[str | None] = mapped_column(String(6), unique=True)
     notice_email: Mapped[str | None] = mapped_column(String(254))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Working hours (Europe/London) for deadlines and quiet hours; a school's day start.
+    work_start: Mapped[time] = mapped_column(Time, default=time(9, 0))
+    work_end: Mapped[time] = mapped_column(Time, default=time(17, 0))
+    school_day_start: Mapped[time | None] = mapped_column(Time)
+    duty_manager_email: Mapped[str | None] = mapped_column(String(254))
     created_at: Mapped[created_at]
 
     def __repr__(self) -> str:

@@ -34,7 +34,11 @@ class IncidentStatus(StrEnum):
 
     @property
     def label(self) -> str:
-        return {"logged": "Logged", "routed": "Waiting on partners", "closed": "Closed"}[self.value]
+        return {
+            "logged": "Logged, not yet sent",
+            "routed": "Waiting on partners",
+            "closed": "All partners responded",
+        }[self.value]
 
 
 class PersonRole(StrEnum):

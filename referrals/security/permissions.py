@@ -13,7 +13,10 @@ class Permission(StrEnum):
     LOG_INCIDENT = "log_incident"
     VIEW_INCIDENT = "view_incident"
     REVEAL_IDENTITY = "reveal_identity"
+    SEND_REFERRALS = "send_referrals"
+    MANAGE_REFERRALS = "manage_referrals"  # pause, resume, withdraw, answer partners
     PARTNER_INBOX = "partner_inbox"
+    MANAGE_ROUTING = "manage_routing"  # routing rules, deadline policies, school calendars
     MANAGE_AGENCIES = "manage_agencies"
     MANAGE_USERS = "manage_users"
     VIEW_AUDIT = "view_audit"
@@ -26,6 +29,8 @@ _DESK = frozenset(
         Permission.LOG_INCIDENT,
         Permission.VIEW_INCIDENT,
         Permission.REVEAL_IDENTITY,
+        Permission.SEND_REFERRALS,
+        Permission.MANAGE_REFERRALS,
     }
 )
 
@@ -34,7 +39,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.SUPERVISOR: _DESK,
     Role.PARTNER: frozenset({Permission.SIGNED_IN, Permission.PARTNER_INBOX}),
     Role.ADMINISTRATOR: frozenset(
-        {Permission.SIGNED_IN, Permission.MANAGE_AGENCIES, Permission.MANAGE_USERS}
+        {
+            Permission.SIGNED_IN,
+            Permission.MANAGE_AGENCIES,
+            Permission.MANAGE_USERS,
+            Permission.MANAGE_ROUTING,
+        }
     ),
     Role.AUDITOR: frozenset({Permission.SIGNED_IN, Permission.VIEW_AUDIT}),
 }

@@ -23,3 +23,19 @@ def can_see_queue(role: object) -> bool:
         return Role(str(role)) in DESK_ROLES
     except Exception:
         return False
+
+
+def can_partner_see_referral(role: object, agency_id: int | None, referral: object) -> bool:
+    """A partner sees a referral only if it was routed to their agency and is not withdrawn."""
+    from referrals.models.referral import Referral, ReferralState
+
+    try:
+        return (
+            Role(str(role)) is Role.PARTNER
+            and isinstance(referral, Referral)
+            and agency_id is not None
+            and referral.agency_id == agency_id
+            and referral.state is not ReferralState.WITHDRAWN
+        )
+    except Exception:
+        return False

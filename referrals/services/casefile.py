@@ -5,12 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from referrals.models.audit import AuditKind
-from referrals.models.incident import Incident
+from referrals.models.incident import Incident, IncidentStatus
+from referrals.models.referral import Referral
+from referrals.queries import referrals as referral_queries
 from referrals.queries.incidents import incident_with_people
 from referrals.security import policy
-from referrals.services import audit, identity_store
+from referrals.services import audit, identity_store, routing
 from referrals.services.actors import Actor
 from referrals.services.errors import NotFound
+from referrals.services.routing import RoutingPlan
 
 
 @dataclass(frozen=True)
@@ -18,6 +21,8 @@ class IncidentView:
     incident: Incident
     summary: str
     risk_rationale: str | None
+    plan: RoutingPlan | None  # the proposed routing, until the referrals are sent
+    referrals: list[Referral]
 
 
 def open_incident(actor: Actor, incident_id: int) -> IncidentView:
@@ -31,4 +36,6 @@ def open_incident(actor: Actor, incident_id: int) -> IncidentView:
         incident=incident,
         summary=identity_store.unseal_id(incident.summary_sealed_id) or "",
         risk_rationale=identity_store.unseal_id(incident.risk_rationale_sealed_id),
+        plan=routing.propose(incident) if incident.status is IncidentStatus.LOGGED else None,
+        referrals=referral_queries.for_incident(incident.id),
     )

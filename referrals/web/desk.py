@@ -10,7 +10,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 from wtforms import TextAreaField
 
-from referrals.extensions import db
+from referrals import clock
 from referrals.models.incident import IncidentStatus, RiskGrade
 from referrals.queries import incidents as incident_queries
 from referrals.queries.paging import Cursor
@@ -147,12 +147,31 @@ def _change_household(action: str) -> str | tuple[str, int]:
 
 @bp.route("/incidents/<id:incident_id>")
 @requires(Permission.VIEW_INCIDENT)
-def incident(incident_id: int) -> str:
+def incident(incident_id: int) -> tuple[str, int]:
+    return incident_page(incident_id)
+
+
+def incident_page(
+    incident_id: int,
+    *,
+    send_errors: dict[str, str] | None = None,
+    waivers: dict[int, str] | None = None,
+) -> tuple[str, int]:
+    """The incident with its people, and either its proposed routing or its referrals."""
     try:
         view = casefile.open_incident(_actor(), incident_id)
     except NotFound:
         abort(404)
-    return render_template("desk/incident.html", view=view, incident=view.incident)
+    errors = [{"text": m, "href": f"#{k}"} for k, m in (send_errors or {}).items()]
+    return render_template(
+        "desk/incident.html",
+        view=view,
+        incident=view.incident,
+        now=clock.now(),
+        send_errors=send_errors or {},
+        waivers=waivers or {},
+        errors=errors,
+    ), 400 if errors else 200
 
 
 @bp.route("/incidents/<id:incident_id>/people/<id:link_id>/reveal", methods=["GET", "POST"])
@@ -206,6 +225,3 @@ def reveal_location(incident_id: int) -> str | tuple[str, int]:
         subject_label="the incident location",
         incident_id=incident_id,
     ), status
-
-
-__all__ = ["bp", "db"]

@@ -162,7 +162,7 @@ def test_partner_lands_on_their_inbox(app: Flask) -> None:
     client, _ = _client(app, Role.PARTNER)
     response = client.get("/", follow_redirects=True)
     assert "Referrals for your agency" in response.text
-    assert "No referrals have been sent" in response.text
+    assert "No new referrals" in response.text
 
 
 def test_healthz_reports_the_database(app: Flask) -> None:
