@@ -134,7 +134,9 @@ def demo_load() -> None:
         demo.load_users()
         db.session.commit()
         report = import_notifications(demo.notifications(), Actor.system("demo"))
-        click.echo(f"demo data loaded: {report.created} synthetic incidents")
+        sent = demo.send_referrals()
+        db.session.commit()
+        click.echo(f"demo data loaded: {report.created} synthetic incidents, {sent} referrals sent")
     else:
         click.echo("database already holds data: kept as it is")
     click.echo("\nDemo sign-ins (synthetic, development only):")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -13,9 +13,10 @@ from sqlalchemy import func, select
 from referrals import clock
 from referrals.extensions import db
 from referrals.models.agency import Agency, AgencyKind
+from referrals.models.incident import Incident, IncidentStatus
 from referrals.models.user import Role
 from referrals.reference import BOROUGHS
-from referrals.services import admin
+from referrals.services import admin, routing
 from referrals.services.actors import Actor
 
 DEMO_ACTOR = Actor.system("demo")
@@ -223,8 +224,10 @@ def notifications(count: int = 12, *, seed: int = 7) -> list[dict[str, Any]]:
     today = now.date()
     out: list[dict[str, Any]] = []
     for i in range(count):
-        borough = rng.choice(SCHOOL_BOROUGHS)
-        received = now - timedelta(hours=rng.randint(1, 96), minutes=rng.randint(0, 59))
+        # The first few are in Lambeth, at the demo partners' schools, so every partner has work.
+        borough = SCHOOL_BOROUGHS[min(i, 4) // 4] if i < 5 else rng.choice(SCHOOL_BOROUGHS)
+        hours_ago = 30 + 5 * i if i < 5 else rng.randint(1, 96)
+        received = now - timedelta(hours=hours_ago, minutes=rng.randint(0, 59))
         occurred = received - timedelta(hours=rng.randint(1, 10))
         family = rng.choice(FAMILY)
         adults = [
@@ -239,7 +242,7 @@ def notifications(count: int = 12, *, seed: int = 7) -> list[dict[str, Any]]:
                 ),
             },
         ]
-        children = []
+        children: list[dict[str, Any]] = []
         for _ in range(rng.randint(1, 3)):
             child = _person(rng, today - timedelta(days=rng.randint(200, 16 * 365)), family)
             present = rng.random() < 0.6
@@ -252,7 +255,9 @@ def notifications(count: int = 12, *, seed: int = 7) -> list[dict[str, Any]]:
                     "present_where": "upstairs bedroom" if present else "",
                     "spoken_to": present and rng.random() < 0.5,
                     "voice": "Said they heard shouting." if present else "",
-                    "school_urn": str(rng.choice(schools[borough])) if rng.random() < 0.8 else "",
+                    "school_urn": str(900001 + (i + len(children)) % 2)
+                    if i < 4
+                    else (str(rng.choice(schools[borough])) if rng.random() < 0.8 else ""),
                     "home_educated": False,
                     "known_to_social_care": rng.choice([True, False, None]),
                 }
@@ -276,5 +281,15 @@ def notifications(count: int = 12, *, seed: int = 7) -> list[dict[str, Any]]:
     return out
 
 
-def as_of(moment: datetime) -> str:
-    return moment.isoformat()
+def send_referrals(keep_unsent: int = 3) -> int:
+    """Route and send every demo incident but the newest few (left for the desk to route)."""
+    desk = Actor(user_id=None, label="system:demo", role=Role.DESK_OFFICER)
+    incidents = db.session.scalars(
+        select(Incident.id)
+        .where(Incident.status == IncidentStatus.LOGGED)
+        .order_by(Incident.received_at.desc())
+    ).all()
+    sent = 0
+    for incident_id in incidents[keep_unsent:]:
+        sent += len(routing.send(desk, incident_id))
+    return sent

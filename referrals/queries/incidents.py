@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from referrals.extensions import db
 from referrals.models.incident import Incident, IncidentPerson, IncidentStatus, RiskGrade
+from referrals.models.referral import AWAITING, Referral
 from referrals.queries.paging import Cursor, Page
 
 
@@ -84,3 +86,23 @@ def incident_with_people(incident_id: int) -> Incident | None:
 def person_on_incident(incident_id: int, link_id: int) -> IncidentPerson | None:
     link = db.session.get(IncidentPerson, link_id)
     return link if link is not None and link.incident_id == incident_id else None
+
+
+@dataclass(frozen=True)
+class Waiting:
+    partners: int
+    overdue: int
+
+
+def waiting_on_partners(incident_ids: list[int], now: datetime) -> dict[int, Waiting]:
+    """For a page of the queue: how many referrals of each incident still wait on a partner's
+    acknowledgement, and how many of those are overdue (one grouped query per page)."""
+    if not incident_ids:
+        return {}
+    overdue = case((and_(Referral.due_at < now, Referral.paused_at.is_(None)), 1), else_=0)
+    rows = db.session.execute(
+        select(Referral.incident_id, func.count(Referral.id), func.sum(overdue))
+        .where(Referral.incident_id.in_(incident_ids), Referral.state.in_(AWAITING))
+        .group_by(Referral.incident_id)
+    )
+    return {incident_id: Waiting(int(n), int(late or 0)) for incident_id, n, late in rows}

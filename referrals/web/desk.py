@@ -67,9 +67,11 @@ def queue() -> str:
         newer_than=Cursor.decode(request.args.get("newer")),
         page_size=runtime().settings.page_size,
     )
+    waiting = incident_queries.waiting_on_partners([i.id for i in page.items], clock.now())
     return render_template(
         "desk/queue.html",
         page=page,
+        waiting=waiting,
         filters=filters,
         boroughs=borough_choices(),
         grades=list(RiskGrade),

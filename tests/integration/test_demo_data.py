@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from referrals.extensions import db
 from referrals.models.agency import Agency, AgencyKind
 from referrals.models.incident import Incident, IncidentPerson
+from referrals.models.referral import Referral
 from referrals.models.user import Role, User
 from referrals.reference import BOROUGHS
 from referrals.services import audit
@@ -19,6 +20,7 @@ def test_demo_load_and_reload(app: Flask) -> None:
     first = runner.invoke(args=["demo", "load"])
     assert first.exit_code == 0, first.output
     assert "demo data loaded: 12 synthetic incidents" in first.output
+    assert "referrals sent" in first.output
     assert "desk.officer@desk.example" in first.output
     with app.app_context():
         front_doors = db.session.scalars(
@@ -41,6 +43,13 @@ def test_demo_load_and_reload(app: Flask) -> None:
         ):
             assert link.school is not None and link.school.borough_code == link.borough_code
         assert audit.verify().ok
+        # every demo partner has at least one referral in their inbox
+        for agency_id in db.session.scalars(
+            select(User.agency_id).where(User.role == Role.PARTNER)
+        ):
+            assert db.session.scalar(
+                select(func.count(Referral.id)).where(Referral.agency_id == agency_id)
+            ), f"agency {agency_id} has no demo referral"
     second = runner.invoke(args=["demo", "load"])
     assert "already holds data: kept" in second.output
     with app.app_context():

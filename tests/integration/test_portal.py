@@ -326,3 +326,13 @@ def test_concurrent_acknowledgement_one_wins_never_a_500(world: World) -> None:
             select(AuditEvent).where(AuditEvent.action == "referral.acknowledged")
         ).all()
         assert len(events) == 1
+
+
+def test_the_desk_queue_shows_what_still_waits_on_a_partner(world: World) -> None:
+    client, _ = world.client(world.desk_user)
+    page = client.get("/desk/")
+    assert "Waiting on partners" in page.text
+    assert "4 referrals" in page.text  # each child: a school and the front door
+    clock.freeze(NOW + timedelta(days=2))
+    client2, _ = world.client(world.desk_user)
+    assert "4 overdue" in client2.get("/desk/").text
