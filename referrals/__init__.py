@@ -98,9 +98,19 @@ def _register_sessions() -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from referrals.web import admin, audit, auth, desk, dispatch, health, home, portal
+    from referrals.web import (
+        admin,
+        audit,
+        auth,
+        configuration,
+        desk,
+        dispatch,
+        health,
+        home,
+        portal,
+    )
 
-    for module in (auth, home, desk, dispatch, portal, admin, audit, health):
+    for module in (auth, home, desk, dispatch, portal, admin, configuration, audit, health):
         app.register_blueprint(module.bp)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import time
 
 from sqlalchemy import func, select
 
@@ -30,6 +31,10 @@ class AgencyInput:
     school_urn: str = ""
     notice_email: str = ""
     active: bool = True
+    duty_manager_email: str = ""
+    work_start: str = "09:00"
+    work_end: str = "17:00"
+    school_day_start: str = ""
 
 
 @dataclass
@@ -70,11 +75,30 @@ def _validate_agency(data: AgencyInput, existing: Agency | None) -> dict[str, st
             errors["school_urn"] = f"Another school already has URN {urn}"
     elif urn:
         errors["school_urn"] = "Only a school or setting has a URN: clear it or choose School"
-    if data.notice_email and (
-        not EMAIL_PATTERN.match(data.notice_email.strip()) or len(data.notice_email) > 254
-    ):
-        errors["notice_email"] = "Enter the notice e-mail address like duty@example.org"
+    for name in ("notice_email", "duty_manager_email"):
+        value = getattr(data, name).strip()
+        if value and (not EMAIL_PATTERN.match(value) or len(value) > 254):
+            errors[name] = "Enter an e-mail address like duty@example.org"
+    start, end = _clock_time(data.work_start), _clock_time(data.work_end)
+    if start is None:
+        errors["work_start"] = "Enter the time the working day starts, like 09:00"
+    if end is None:
+        errors["work_end"] = "Enter the time the working day ends, like 17:00"
+    elif start is not None and end <= start:
+        errors["work_end"] = "The working day must end after it starts"
+    if data.school_day_start.strip():
+        if data.kind is not AgencyKind.SCHOOL:
+            errors["school_day_start"] = "Only a school or setting has a school day start"
+        elif _clock_time(data.school_day_start) is None:
+            errors["school_day_start"] = "Enter the time the school day starts, like 08:30"
     return errors
+
+
+def _clock_time(text: str) -> time | None:
+    match = re.fullmatch(r"\s*(\d{1,2})[:.](\d{2})\s*", text or "")
+    if not match or int(match[1]) > 23 or int(match[2]) > 59:
+        return None
+    return time(int(match[1]), int(match[2]))
 
 
 def _apply_agency(agency: Agency, data: AgencyInput) -> None:
@@ -85,7 +109,11 @@ def _apply_agency(agency: Agency, data: AgencyInput) -> None:
     agency.borough_code = data.borough_code or None
     agency.school_urn = data.school_urn.strip() if data.kind is AgencyKind.SCHOOL else None
     agency.notice_email = data.notice_email.strip().lower() or None
+    agency.duty_manager_email = data.duty_manager_email.strip().lower() or None
     agency.active = data.active
+    agency.work_start = _clock_time(data.work_start) or time(9, 0)
+    agency.work_end = _clock_time(data.work_end) or time(17, 0)
+    agency.school_day_start = _clock_time(data.school_day_start) if data.school_day_start else None
 
 
 def create_agency(actor: Actor, data: AgencyInput) -> Agency:

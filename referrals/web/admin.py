@@ -52,6 +52,14 @@ class AgencyForm(FlaskForm):
         "School URN", description="6 digits, schools and settings only", widget=GovTextInput()
     )
     notice_email = StringField("Notice e-mail address", widget=GovTextInput())
+    duty_manager_email = StringField(
+        "Duty manager e-mail address", description="Escalations go here", widget=GovTextInput()
+    )
+    work_start = StringField("Working day starts", default="09:00", widget=GovTextInput())
+    work_end = StringField("Working day ends", default="17:00", widget=GovTextInput())
+    school_day_start = StringField(
+        "School day starts", description="Schools only; 08:30 if blank", widget=GovTextInput()
+    )
     active = BooleanField("Active", widget=GovCheckboxInput(), default=True)
 
 
@@ -87,6 +95,10 @@ def _agency_input(form: AgencyForm) -> admin.AgencyInput:
         school_urn=form.school_urn.data or "",
         notice_email=form.notice_email.data or "",
         active=bool(form.active.data),
+        duty_manager_email=form.duty_manager_email.data or "",
+        work_start=form.work_start.data or "",
+        work_end=form.work_end.data or "",
+        school_day_start=form.school_day_start.data or "",
     )
 
 
@@ -157,6 +169,11 @@ def edit_agency(agency_id: int) -> str | Response | tuple[str, int]:
     if request.method == "GET":
         form.kind.data = agency.kind.value
         form.borough_code.data = agency.borough_code or ""
+        form.work_start.data = agency.work_start.strftime("%H:%M")
+        form.work_end.data = agency.work_end.strftime("%H:%M")
+        form.school_day_start.data = (
+            agency.school_day_start.strftime("%H:%M") if agency.school_day_start else ""
+        )
     else:
         try:
             admin.update_agency(_actor(), agency, _agency_input(form))

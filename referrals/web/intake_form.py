@@ -9,12 +9,10 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import UTC, date, datetime, time
-from typing import Any
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxInput,
-    GovDateInput,
     GovRadioInput,
     GovSelect,
     GovTextArea,
@@ -23,7 +21,6 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from werkzeug.datastructures import MultiDict
 from wtforms import (
     BooleanField,
-    Field,
     FieldList,
     Form,
     FormField,
@@ -39,7 +36,7 @@ from referrals.clock import LONDON
 from referrals.models.incident import ADULT_ROLES, PersonRole, RiskGrade
 from referrals.reference import borough_choices
 from referrals.services.intake import AdultInput, ChildInput, IncidentInput
-from referrals.web.forms import options
+from referrals.web.forms import DayMonthYearField, options
 
 YES_NO = options([("yes", "Yes"), ("no", "No")])
 TIME_PATTERN = re.compile(r"^\s*(\d{1,2})[:.](\d{2})\s*$")
@@ -48,45 +45,6 @@ MAX_PEOPLE = 20
 
 def _boroughs() -> list[SelectChoice]:
     return options([("", "Choose a borough"), *borough_choices()])
-
-
-class DayMonthYearField(Field):
-    """Day, month and year boxes. A partly filled or impossible date is an error, never None."""
-
-    widget = GovDateInput()
-    raw_data: list[str] | None
-    data: date | None
-
-    def process(self, formdata: Any, data: Any = None, extra_filters: Any = None) -> None:
-        super().process(formdata, data, extra_filters)
-        if self.raw_data is not None and len(self.raw_data) != 3:
-            self.raw_data = None
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        self.data = None
-        if not valuelist:
-            return
-        parts = [v.strip() for v in valuelist]
-        if len(parts) != 3:
-            raise ValueError(f"{self.label.text} must include a day, month and year")
-        if not any(parts):
-            return
-        if not all(parts):
-            missing = [n for n, v in zip(("day", "month", "year"), parts, strict=True) if not v]
-            raise ValueError(f"{self.label.text} must include a {' and '.join(missing)}")
-        lengths_ok = len(parts[0]) <= 2 and len(parts[1]) <= 2 and len(parts[2]) == 4
-        if not all(p.isdigit() for p in parts) or not lengths_ok:
-            raise ValueError(f"{self.label.text} must be a real date, like 27 3 2015")
-        try:
-            value = date(int(parts[2]), int(parts[1]), int(parts[0]))
-        except (ValueError, OverflowError) as exc:
-            raise ValueError(f"{self.label.text} must be a real date, like 27 3 2015") from exc
-        if not 1900 <= value.year <= 2100:
-            raise ValueError(f"{self.label.text} must be between 1900 and 2100")
-        self.data = value
-
-    def _value(self) -> str:
-        return " ".join(self.raw_data) if self.raw_data else ""
 
 
 def _yes_no(value: str | None) -> bool | None:

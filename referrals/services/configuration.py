@@ -1,0 +1,216 @@
+"""Administrators' changes to routing rules, deadline policies and school calendars.
+Each change is audited as an alteration with what it was and what it became."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from referrals.calendars import RuleKind
+from referrals.extensions import db
+from referrals.models.agency import Agency, AgencyKind
+from referrals.models.audit import AuditKind
+from referrals.models.incident import RiskGrade
+from referrals.models.routing import (
+    ClosureKind,
+    DeadlinePolicy,
+    RoutingRule,
+    SchoolClosure,
+)
+from referrals.reference import BOROUGHS
+from referrals.services import audit
+from referrals.services.actors import Actor
+from referrals.services.errors import InvalidInput, NotFound
+
+MAX_CLOSURE_DAYS = 120
+MAX_AMOUNT = {
+    RuleKind.WORKING_DAYS: 20,
+    RuleKind.WORKING_HOURS: 80,
+    RuleKind.ELAPSED_HOURS: 168,
+    RuleKind.NEXT_SCHOOL_DAY_START: 1,
+}
+
+
+def update_rule(
+    actor: Actor,
+    rule_id: int,
+    *,
+    active: bool,
+    effective_from: date | None,
+    effective_to: date | None,
+) -> RoutingRule:
+    rule = db.session.get(RoutingRule, rule_id)
+    if rule is None:
+        raise NotFound("No such rule")
+    errors: dict[str, str] = {}
+    if effective_from is None:
+        errors["effective_from"] = "Enter the date the rule applies from"
+    elif effective_to is not None and effective_to < effective_from:
+        errors["effective_to"] = "The end date must be on or after the start date"
+    if errors:
+        raise InvalidInput(errors)
+    assert effective_from is not None
+    before = {
+        "active": rule.active,
+        "from": rule.effective_from.isoformat(),
+        "to": rule.effective_to.isoformat() if rule.effective_to else None,
+    }
+    rule.active, rule.effective_from, rule.effective_to = active, effective_from, effective_to
+    db.session.flush()
+    audit.record(
+        actor,
+        AuditKind.ALTERATION,
+        "routing_rule.updated",
+        "routing_rule",
+        rule.id,
+        detail={
+            "code": rule.code.value,
+            "before": before,
+            "after": {
+                "active": active,
+                "from": effective_from.isoformat(),
+                "to": effective_to.isoformat() if effective_to else None,
+            },
+        },
+    )
+    return rule
+
+
+@dataclass
+class PolicyInput:
+    agency_kind: AgencyKind | None
+    risk_grade: RiskGrade | None
+    rule_kind: RuleKind | None
+    amount: int | None
+    effective_from: date | None
+
+
+def add_policy(actor: Actor, data: PolicyInput) -> DeadlinePolicy:
+    """A new policy row; the newest in force wins, and older rows stay as history."""
+    errors: dict[str, str] = {}
+    if data.agency_kind is None:
+        errors["agency_kind"] = "Choose the kind of agency"
+    if data.rule_kind is None:
+        errors["rule_kind"] = "Choose the kind of deadline"
+    elif data.amount is None or not 1 <= data.amount <= MAX_AMOUNT[data.rule_kind]:
+        errors["amount"] = f"Enter a whole number from 1 to {MAX_AMOUNT[data.rule_kind]}"
+    if data.effective_from is None:
+        errors["effective_from"] = "Enter the date the policy applies from"
+    if errors:
+        raise InvalidInput(errors)
+    assert data.agency_kind and data.rule_kind and data.amount and data.effective_from
+    policy = DeadlinePolicy(
+        agency_kind=data.agency_kind,
+        risk_grade=data.risk_grade,
+        rule_kind=data.rule_kind,
+        amount=data.amount,
+        effective_from=data.effective_from,
+    )
+    db.session.add(policy)
+    db.session.flush()
+    audit.record(
+        actor,
+        AuditKind.ALTERATION,
+        "deadline_policy.added",
+        "deadline_policy",
+        policy.id,
+        detail={
+            "kind": data.agency_kind.value,
+            "grade": data.risk_grade.value if data.risk_grade else None,
+            "rule": data.rule_kind.value,
+            "amount": data.amount,
+            "from": data.effective_from.isoformat(),
+        },
+    )
+    return policy
+
+
+@dataclass
+class ClosureInput:
+    borough_code: str
+    school_urn: str
+    kind: ClosureKind | None
+    starts_on: date | None
+    ends_on: date | None
+    label: str
+
+
+def add_closure(actor: Actor, data: ClosureInput) -> SchoolClosure:
+    errors: dict[str, str] = {}
+    school: Agency | None = None
+    urn = data.school_urn.strip()
+    if bool(data.borough_code) == bool(urn):
+        errors["borough_code"] = "Choose a borough, or give one school's URN (not both)"
+    elif data.borough_code and data.borough_code not in BOROUGHS:
+        errors["borough_code"] = "Choose a London borough"
+    elif urn:
+        school = db.session.scalar(
+            select(Agency).where(Agency.kind == AgencyKind.SCHOOL, Agency.school_urn == urn)
+        )
+        if school is None:
+            errors["school_urn"] = f"No school with URN {urn} is known to the desk"
+    if data.kind is None:
+        errors["kind"] = "Choose the kind of closure"
+    if data.starts_on is None:
+        errors["starts_on"] = "Enter the first day of the closure"
+    if data.ends_on is None:
+        errors["ends_on"] = "Enter the last day of the closure"
+    elif data.starts_on is not None and data.ends_on < data.starts_on:
+        errors["ends_on"] = "The last day must be on or after the first day"
+    elif data.starts_on is not None and data.ends_on - data.starts_on > timedelta(MAX_CLOSURE_DAYS):
+        errors["ends_on"] = f"A closure can last at most {MAX_CLOSURE_DAYS} days"
+    label = data.label.strip()
+    if not label or len(label) > 100:
+        errors["label"] = "Enter a label of up to 100 characters, like Autumn half-term"
+    if errors:
+        raise InvalidInput(errors)
+    assert data.kind and data.starts_on and data.ends_on
+    closure = SchoolClosure(
+        borough_code=data.borough_code or None,
+        school_id=school.id if school else None,
+        kind=data.kind,
+        starts_on=data.starts_on,
+        ends_on=data.ends_on,
+        label=label,
+    )
+    db.session.add(closure)
+    db.session.flush()
+    audit.record(
+        actor,
+        AuditKind.ALTERATION,
+        "school_closure.added",
+        "school_closure",
+        closure.id,
+        detail={
+            "borough": closure.borough_code,
+            "school": urn or None,
+            "from": data.starts_on.isoformat(),
+            "to": data.ends_on.isoformat(),
+            "kind": data.kind.value,
+        },
+    )
+    return closure
+
+
+def remove_closure(actor: Actor, closure_id: int) -> None:
+    closure = db.session.get(SchoolClosure, closure_id)
+    if closure is None:
+        raise NotFound("No such closure")
+    detail = {
+        "borough": closure.borough_code,
+        "school": closure.school_id,
+        "from": closure.starts_on.isoformat(),
+        "to": closure.ends_on.isoformat(),
+    }
+    db.session.delete(closure)
+    db.session.flush()
+    audit.record(
+        actor,
+        AuditKind.ALTERATION,
+        "school_closure.removed",
+        "school_closure",
+        closure_id,
+        detail=detail,
+    )
