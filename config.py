@@ -80,6 +80,34 @@ def _development_keys(instance_path: Path) -> dict[str, str]:
 
 
 @dataclass(frozen=True)
+class MailSettings:
+    host: str = "127.0.0.1"
+    port: int = 8025
+    starttls: bool = False
+    username: str = ""
+    password: str = field(default="", repr=False)
+    sender: str = "referral-desk@desk.example"
+    timeout_seconds: float = 10.0
+
+
+def _flag(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
+    text = env.get(name, "")
+    if not text:
+        return default
+    try:
+        value = int(text)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number") from exc
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}")
+    return value
+
+
+@dataclass(frozen=True)
 class Settings:
     environment: str
     database_url: str
@@ -93,6 +121,11 @@ class Settings:
     session_idle_minutes: int = 30
     session_absolute_hours: int = 12
     page_size: int = 25
+    mail: MailSettings = field(default_factory=MailSettings)
+    sweep_seconds: int = 60
+    relay_seconds: int = 15
+    outbox_max_attempts: int = 5
+    outbox_lease_seconds: int = 300
 
     @property
     def is_production(self) -> bool:
@@ -150,8 +183,20 @@ class Settings:
             audit_key=audit,
             instance_path=instance_path,
             base_url=env.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
-            session_idle_minutes=int(env.get("SESSION_IDLE_MINUTES", "30")),
-            session_absolute_hours=int(env.get("SESSION_ABSOLUTE_HOURS", "12")),
+            session_idle_minutes=_int(env, "SESSION_IDLE_MINUTES", 30),
+            session_absolute_hours=_int(env, "SESSION_ABSOLUTE_HOURS", 12),
+            mail=MailSettings(
+                host=env.get("SMTP_HOST", "127.0.0.1"),
+                port=_int(env, "SMTP_PORT", 8025),
+                starttls=_flag(env.get("SMTP_STARTTLS", "")),
+                username=env.get("SMTP_USERNAME", ""),
+                password=env.get("SMTP_PASSWORD", ""),
+                sender=env.get("MAIL_FROM", "referral-desk@desk.example"),
+            ),
+            sweep_seconds=_int(env, "SWEEP_SECONDS", 60),
+            relay_seconds=_int(env, "RELAY_SECONDS", 15),
+            outbox_max_attempts=_int(env, "OUTBOX_MAX_ATTEMPTS", 5),
+            outbox_lease_seconds=_int(env, "OUTBOX_LEASE_SECONDS", 300),
         )
 
 

@@ -8,18 +8,21 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import click
-from flask import Flask
-from flask.cli import AppGroup
+from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
 
-from referrals import demo
+from referrals import demo, mailcatcher
 from referrals.extensions import db
 from referrals.intake_json import parse_notification
+from referrals.jobs import scheduler
 from referrals.models.user import Role
+from referrals.runtime import runtime
 from referrals.services import admin, audit, identity_store, intake
 from referrals.services.actors import Actor
 from referrals.services.errors import InvalidInput
@@ -152,6 +155,51 @@ def rotate_command() -> None:
     click.echo(f"re-sealed {count} values under the active key")
 
 
+@click.command("scheduler")
+@click.option("--once", is_flag=True, help="Run each job once and exit (for cron or tests).")
+@with_appcontext
+def scheduler_command(once: bool) -> None:
+    """Run the scheduler: escalation sweep, outbox relay, heartbeat. Never inside web workers."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if once:
+        taken, sent = scheduler.run_once(app)
+        click.echo(f"escalation steps taken: {taken}; e-mails sent: {sent}")
+        return
+    settings = runtime().settings
+    click.echo(
+        f"scheduler {scheduler.worker_name()}: sweep every {settings.sweep_seconds}s, "
+        f"relay every {settings.relay_seconds}s, SMTP {settings.mail.host}:"
+        f"{settings.mail.port}"
+    )
+    try:
+        scheduler.build(app).start()
+    except (KeyboardInterrupt, SystemExit):
+        click.echo("scheduler stopped")
+
+
+@click.command("mailcatcher")
+@click.option("--port", default=8025, show_default=True)
+@click.option(
+    "--folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where to write each message (default: INSTANCE/mail).",
+)
+@with_appcontext
+def mailcatcher_command(port: int, folder: Path | None) -> None:
+    """A local SMTP server for development: every e-mail is saved as a .eml file."""
+    target = folder or Path(current_app.instance_path) / "mail"
+    controller = mailcatcher.start(target, port=port)
+    click.echo(f"mail catcher on 127.0.0.1:{port}, saving e-mails to {target}")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        controller.stop()
+
+
 def register(app: Flask) -> None:
     for group in (users_cli, intake_cli, audit_cli, demo_cli, keys_cli):
         app.cli.add_command(group)
+    app.cli.add_command(scheduler_command)
+    app.cli.add_command(mailcatcher_command)

@@ -31,15 +31,19 @@ REQUIRE_PG = os.environ.get("REQUIRE_POSTGRES") == "1"
 ENGINES = ("sqlite", "postgresql")
 
 
-def make_settings(database_url: str, instance: Path) -> Settings:
-    return Settings.from_env(
-        {
-            "REFERRALS_ENV": "test",
-            **KEYS,
-            "DATABASE_URL": database_url,
-            "INSTANCE_PATH": str(instance),
-        }
-    )
+def settings_env(database_url: str, instance: Path, **extra: str) -> dict[str, str]:
+    """The environment a test app (or a real process of the app) runs with."""
+    return {
+        "REFERRALS_ENV": "test",
+        **KEYS,
+        "DATABASE_URL": database_url,
+        "INSTANCE_PATH": str(instance),
+        **extra,
+    }
+
+
+def make_settings(database_url: str, instance: Path, **extra: str) -> Settings:
+    return Settings.from_env(settings_env(database_url, instance, **extra))
 
 
 def _migrate(database_url: str, instance: Path) -> None:
@@ -92,7 +96,7 @@ def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 # Configuration the migrations seed (routing rules, deadline policies): restored after each test.
-SEEDED_TABLES = ("routing_rules", "deadline_policies")
+SEEDED_TABLES = ("routing_rules", "deadline_policies", "escalation_policies")
 _seeds: dict[str, list[dict[str, object]]] = {}
 
 
@@ -157,3 +161,57 @@ def app(settings: Settings) -> Iterator[Flask]:
 def _release_clock() -> Iterator[None]:
     yield
     clock.freeze(None)
+
+
+# --- e-mail: a real SMTP server on localhost, and a guard against any other --------------------
+
+
+class _Inbox:
+    """Collects what a local aiosmtpd server receives; can be told to refuse."""
+
+    def __init__(self) -> None:
+        self.messages: list[object] = []
+        self.refuse_with: str | None = None
+
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+        if self.refuse_with:
+            return self.refuse_with
+        from email import message_from_bytes
+
+        self.messages.append(message_from_bytes(envelope.content))  # type: ignore[attr-defined]
+        return "250 Message accepted"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[_Inbox, int]]:
+    from aiosmtpd.controller import Controller
+
+    inbox, port = _Inbox(), free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield inbox, port
+    controller.stop()
+
+
+@pytest.fixture(autouse=True)
+def _no_real_email(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any SMTP connection outside this machine fails the test."""
+    import smtplib
+
+    original = smtplib.SMTP.connect
+
+    def local_only(
+        self: smtplib.SMTP, host: str = "localhost", port: int = 0, source_address: object = None
+    ) -> object:
+        assert host in ("127.0.0.1", "localhost", "::1"), f"test tried to e-mail {host}"
+        return original(self, host, port, source_address)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(smtplib.SMTP, "connect", local_only)

@@ -2,6 +2,13 @@
 
 from referrals.models.agency import Agency, AgencyKind
 from referrals.models.audit import AuditEvent, AuditKind
+from referrals.models.escalation import (
+    Chase,
+    Escalation,
+    EscalationPolicy,
+    EscalationStep,
+    Heartbeat,
+)
 from referrals.models.identity import SealedValue
 from referrals.models.incident import (
     ADULT_ROLES,
@@ -11,6 +18,7 @@ from referrals.models.incident import (
     PersonRole,
     RiskGrade,
 )
+from referrals.models.outbox import OutboxMessage, OutboxState
 from referrals.models.person import Person, PersonKind
 from referrals.models.referral import (
     AWAITING,
@@ -38,11 +46,18 @@ __all__ = [
     "AgencyKind",
     "AuditEvent",
     "AuditKind",
+    "Chase",
     "ClosureKind",
     "DeadlinePolicy",
+    "Escalation",
+    "EscalationPolicy",
+    "EscalationStep",
+    "Heartbeat",
     "Incident",
     "IncidentPerson",
     "IncidentStatus",
+    "OutboxMessage",
+    "OutboxState",
     "Person",
     "PersonKind",
     "PersonRole",

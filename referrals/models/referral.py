@@ -46,6 +46,7 @@ class Referral(Base):
         Index("ix_referrals_inbox", "agency_id", "sent_at", "id"),
         Index("ix_referrals_agency_due", "agency_id", "state", "due_at"),
         Index("ix_referrals_due", "state", "due_at"),
+        Index("ix_referrals_escalation", "next_escalation_at"),
     )
 
     id: Mapped[intpk]
@@ -76,6 +77,11 @@ class Referral(Base):
     withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     pause_reason: Mapped[str | None] = mapped_column(String(500))
+    # The escalation ladder, swept by the scheduler: the level reached and when the next step is
+    # due (NULL when there is none). Claims are compare-and-set on escalation_level.
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    next_escalation_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
 
     incident: Mapped[Incident] = relationship(lazy="joined")
     subject: Mapped[IncidentPerson] = relationship(lazy="joined")

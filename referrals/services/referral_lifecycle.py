@@ -23,7 +23,7 @@ from referrals.models.referral import (
 )
 from referrals.models.user import User
 from referrals.security import policy
-from referrals.services import audit, deadlines, identity_store
+from referrals.services import audit, deadlines, escalation, identity_store
 from referrals.services.actors import Actor
 from referrals.services.disclosure import Disclosure, disclose
 from referrals.services.errors import DomainError, InvalidInput, NotFound
@@ -129,6 +129,7 @@ def acknowledge(actor: Actor, referral_id: int) -> Referral:
         ReferralState.ACKNOWLEDGED,
         acknowledged_at=now,
         acknowledged_by_id=actor.user_id,
+        next_escalation_at=None,
         paused_at=None,
     ):
         _event(referral, actor, "acknowledged")
@@ -152,6 +153,7 @@ def decline(actor: Actor, referral_id: int, reason: str) -> Referral:
         ReferralState.DECLINED,
         declined_at=clock.now(),
         declined_by_id=actor.user_id,
+        next_escalation_at=None,
         decline_reason_sealed_id=sealed.id,
     ):
         raise DomainError(f"This referral is {referral.state.label.lower()} and cannot be declined")
@@ -210,6 +212,7 @@ def withdraw(actor: Actor, referral_id: int, reason: str) -> Referral:
         ReferralState.WITHDRAWN,
         withdrawn_at=clock.now(),
         withdrawn_by_id=actor.user_id,
+        next_escalation_at=None,
         paused_at=None,
     ):
         raise DomainError(
@@ -278,6 +281,7 @@ def resume(actor: Actor, referral_id: int) -> Referral:
     db.session.refresh(referral)
     if not result.rowcount:  # type: ignore[attr-defined]
         raise AlreadyDone("Someone changed this referral a moment ago: reload and try again")
+    escalation.reschedule(referral)
     detail = f"due {clock.to_london(new_due):%-d %b %Y %H:%M}"
     _event(referral, actor, "resumed", detail)
     audit.record(

@@ -27,7 +27,7 @@ from referrals.models.incident import (
 )
 from referrals.models.referral import Referral, ReferralEvent, ReferralState
 from referrals.models.routing import RoutingChange, RoutingRule, RuleCode
-from referrals.services import audit, deadlines
+from referrals.services import audit, deadlines, escalation, notify
 from referrals.services.actors import Actor
 from referrals.services.errors import DomainError, InvalidInput, NotFound
 
@@ -289,9 +289,21 @@ def _create(actor: Actor, incident: Incident, proposal: Proposal, now: datetime)
         due_at=due,
         deadline_rule=rule.describe(),
         version=1,
+        escalation_level=0,
+        owner_id=actor.user_id,
     )
     db.session.add(referral)
     db.session.flush()
+    referral.next_escalation_at = escalation.first_step(referral)
+    if proposal.agency.notice_email:
+        working, _ = deadlines.calendars_for(proposal.agency, now.date())
+        quiet = incident.risk_grade is not RiskGrade.HIGH
+        notify.queue(
+            "new_referral",
+            proposal.agency.notice_email,
+            referral,
+            not_before=working.next_working_moment(now) if quiet else now,
+        )
     db.session.add(
         ReferralEvent(
             referral_id=referral.id,

@@ -1,0 +1,1 @@
+"""Scheduled work: idempotent sweeps run by the dedicated scheduler process."""

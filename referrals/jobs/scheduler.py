@@ -1,0 +1,79 @@
+"""The dedicated scheduler process (``flask --app wsgi scheduler``), never inside web workers.
+
+APScheduler 3 runs three interval jobs in one process: the escalation sweep, the outbox relay and
+a heartbeat. Each job's claims are compare-and-set updates in the database, so a second
+scheduler started by mistake, on this host or another, does no step twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from datetime import datetime
+
+from apscheduler.schedulers.blocking import BlockingScheduler
+from flask import Flask
+
+from config import Settings
+from referrals import clock
+from referrals.jobs import tasks
+from referrals.runtime import runtime
+
+log = logging.getLogger(__name__)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def run_once(app: Flask) -> tuple[int, int]:
+    worker = worker_name()
+    tasks.beat(app, worker)
+    taken = tasks.sweep(app, worker)
+    sent = tasks.relay(app, worker)
+    return taken, sent
+
+
+def build(app: Flask) -> BlockingScheduler:
+    settings = runtime_settings(app)
+    worker = worker_name()
+    scheduler = BlockingScheduler(timezone="UTC")
+    common = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
+    scheduler.add_job(
+        tasks.beat,
+        "interval",
+        args=[app, worker],
+        id="heartbeat",
+        seconds=max(settings.sweep_seconds // 2, 1),
+        next_run_time=_now(),
+        **common,
+    )
+    scheduler.add_job(
+        tasks.sweep,
+        "interval",
+        args=[app, worker],
+        id="escalation-sweep",
+        seconds=settings.sweep_seconds,
+        next_run_time=_now(),
+        **common,
+    )
+    scheduler.add_job(
+        tasks.relay,
+        "interval",
+        args=[app, worker],
+        id="outbox-relay",
+        seconds=settings.relay_seconds,
+        next_run_time=_now(),
+        **common,
+    )
+    return scheduler
+
+
+def runtime_settings(app: Flask) -> Settings:
+    with app.app_context():
+        return runtime().settings
+
+
+def _now() -> datetime:
+    return clock.now()

@@ -1,0 +1,79 @@
+"""The scheduler's jobs. Each is an entry point: it opens an app context, calls services, and
+commits its own units of work, rolling back on any error."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from datetime import timedelta
+
+from flask import Flask
+
+from referrals import clock
+from referrals.extensions import db
+from referrals.jobs import smtp
+from referrals.models.outbox import OutboxMessage
+from referrals.runtime import runtime
+from referrals.services import escalation, heartbeat, outbox
+from referrals.services.escalation import crash_point
+
+log = logging.getLogger(__name__)
+BATCH = 100
+
+
+def sweep(app: Flask, worker: str) -> int:
+    """The overdue sweep and escalation ladder: one transaction per batch."""
+    taken = 0
+    with app.app_context():
+        try:
+            while True:
+                now = clock.now()
+                count = escalation.sweep_batch(worker, now, BATCH)
+                db.session.commit()
+                taken += count
+                if count == 0:
+                    break
+        except Exception:
+            db.session.rollback()
+            log.exception("escalation sweep failed; the next sweep will retry")
+            raise
+    return taken
+
+
+def relay(app: Flask, worker: str) -> int:
+    """Send what is due in the outbox. Claim (commit), send, mark (commit)."""
+    sent = 0
+    with app.app_context():
+        settings = runtime().settings
+        lease = timedelta(seconds=settings.outbox_lease_seconds)
+        claimed = outbox.claim(worker, clock.now(), lease)
+        db.session.commit()
+        for message_id in claimed:
+            message = db.session.get(OutboxMessage, message_id)
+            if message is None:
+                continue
+            try:
+                smtp.send(settings.mail, message)
+            except (smtplib.SMTPException, OSError) as exc:
+                db.session.rollback()
+                state = outbox.mark_failed_attempt(
+                    message_id,
+                    worker,
+                    clock.now(),
+                    f"{type(exc).__name__}: {exc}",
+                    settings.outbox_max_attempts,
+                )
+                db.session.commit()
+                log.warning("e-mail %s not sent (%s): now %s", message_id, exc, state.value)
+                continue
+            crash_point("relay.after_send")
+            outbox.mark_sent(message_id, worker, clock.now())
+            db.session.commit()
+            sent += 1
+    return sent
+
+
+def beat(app: Flask, worker: str) -> None:
+    with app.app_context():
+        heartbeat.beat(worker, clock.now())
+        db.session.commit()
