@@ -108,9 +108,21 @@ def _register_blueprints(app: Flask) -> None:
         health,
         home,
         portal,
+        supervisor,
     )
 
-    for module in (auth, home, desk, dispatch, portal, admin, configuration, audit, health):
+    for module in (
+        auth,
+        home,
+        desk,
+        dispatch,
+        supervisor,
+        portal,
+        admin,
+        configuration,
+        audit,
+        health,
+    ):
         app.register_blueprint(module.bp)
 
 

@@ -17,6 +17,7 @@ class Permission(StrEnum):
     MANAGE_REFERRALS = "manage_referrals"  # pause, resume, withdraw, answer partners
     PARTNER_INBOX = "partner_inbox"
     MANAGE_ROUTING = "manage_routing"  # routing rules, deadline policies, school calendars
+    SUPERVISE = "supervise"  # the overdue board, chases, re-assignment, deadline extensions
     MANAGE_AGENCIES = "manage_agencies"
     MANAGE_USERS = "manage_users"
     VIEW_AUDIT = "view_audit"
@@ -36,7 +37,7 @@ _DESK = frozenset(
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.DESK_OFFICER: _DESK,
-    Role.SUPERVISOR: _DESK,
+    Role.SUPERVISOR: _DESK | {Permission.SUPERVISE},
     Role.PARTNER: frozenset({Permission.SIGNED_IN, Permission.PARTNER_INBOX}),
     Role.ADMINISTRATOR: frozenset(
         {

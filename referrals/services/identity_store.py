@@ -22,6 +22,9 @@ def seal(purpose: str, plaintext: str) -> SealedValue:
     key_id, blob = runtime().keyring.seal(plaintext.encode(), _associated_data(value_id, purpose))
     sealed = SealedValue(id=value_id, purpose=purpose, key_id=key_id, ciphertext=blob)
     db.session.add(sealed)
+    # Rows that point at a sealed value hold only its id (no relationship), so the unit of work
+    # cannot order the inserts itself: write the sealed value first.
+    db.session.flush()
     return sealed
 
 

@@ -14,13 +14,14 @@ from referrals.extensions import db
 from referrals.models.agency import Agency
 from referrals.models.incident import Incident
 from referrals.security.access import requires
-from referrals.security.permissions import Permission
+from referrals.security.permissions import Permission, role_has
 from referrals.services import referral_lifecycle as lifecycle
 from referrals.services import routing
 from referrals.services.actors import Actor
 from referrals.services.errors import DomainError, InvalidInput, NotFound
 from referrals.web.desk import incident_page
 from referrals.web.forms import attach_errors, error_list, options
+from referrals.web.supervisor_forms import supervisor_forms
 
 bp = Blueprint("dispatch", __name__, url_prefix="/desk")
 
@@ -122,7 +123,7 @@ def send(incident_id: int) -> Response | tuple[str, int]:
     return redirect(url_for("desk.incident", incident_id=incident_id))
 
 
-def _referral_page(referral_id: int, *, status: int = 200, **forms: FlaskForm) -> tuple[str, int]:
+def referral_page(referral_id: int, *, status: int = 200, **forms: FlaskForm) -> tuple[str, int]:
     try:
         referral = lifecycle.for_desk(_actor(), referral_id)
     except NotFound:
@@ -136,14 +137,23 @@ def _referral_page(referral_id: int, *, status: int = 200, **forms: FlaskForm) -
         reply=forms.get("reply") or ReplyForm(formdata=None),
         pause=forms.get("pause") or ReasonForm(formdata=None, prefix="pause"),
         withdraw=forms.get("withdraw") or ReasonForm(formdata=None, prefix="withdraw"),
+        supervise=_supervisor_forms(referral_id, forms),
         errors=[e for f in forms.values() for e in error_list(f)],
     ), status
+
+
+def _supervisor_forms(referral_id: int, posted: dict[str, FlaskForm]) -> dict[str, FlaskForm]:
+    if not role_has(current_user.role, Permission.SUPERVISE):
+        return {}
+    forms = supervisor_forms(referral_id)
+    forms.update({k: v for k, v in posted.items() if k in forms})
+    return forms
 
 
 @bp.route("/referrals/<id:referral_id>")
 @requires(Permission.VIEW_INCIDENT)
 def referral(referral_id: int) -> tuple[str, int]:
-    return _referral_page(referral_id)
+    return referral_page(referral_id)
 
 
 @bp.route(
@@ -171,7 +181,7 @@ def act(referral_id: int, action: str) -> Response | tuple[str, int]:
         abort(404)
     except InvalidInput as invalid:
         attach_errors(form, invalid.errors)
-        return _referral_page(referral_id, status=400, **{action: form})
+        return referral_page(referral_id, status=400, **{action: form})
     except DomainError as refused:
         flash(str(refused), "refused")
     return redirect(url_for("dispatch.referral", referral_id=referral_id))

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from datetime import date
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -11,6 +12,10 @@ from govuk_frontend_wtf.wtforms_widgets import GovDateInput
 from wtforms import Field
 from wtforms.fields.choices import SelectChoice
 from wtforms.form import BaseForm
+
+from referrals.clock import LONDON
+
+TIME_PATTERN = re.compile(r"^\s*(\d{1,2})[:.](\d{2})\s*$")
 
 
 class DayMonthYearField(Field):
@@ -119,3 +124,24 @@ def error_list(form: BaseForm, extra: Mapping[str, str] | None = None) -> list[d
     for path, message in (extra or {}).items():
         items.append({"text": message, "href": f"#{path}"})
     return items
+
+
+def london_moment(
+    day: date | None, time_text: str | None, label: str
+) -> tuple[datetime | None, str]:
+    """Combine a London date and time into UTC; the error says what is wrong, if anything."""
+    text = (time_text or "").strip()
+    if day is None and not text:
+        return None, ""
+    if not text:
+        return None, f"Enter the time of {label}"
+    match = TIME_PATTERN.match(text)
+    if not match or int(match[1]) > 23 or int(match[2]) > 59:
+        return None, f"Enter the time of {label} on the 24-hour clock, like 21:30"
+    if day is None:
+        return None, ""
+    naive = datetime.combine(day, time(int(match[1]), int(match[2])))
+    local = naive.replace(tzinfo=LONDON)
+    if local.astimezone(UTC).astimezone(LONDON).replace(tzinfo=None) != naive:
+        return None, f"{text} did not exist on that day in London: the clocks went forward"
+    return local.astimezone(UTC), ""

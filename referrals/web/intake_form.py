@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import UTC, date, datetime, time
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
@@ -32,14 +31,12 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 
-from referrals.clock import LONDON
 from referrals.models.incident import ADULT_ROLES, PersonRole, RiskGrade
 from referrals.reference import borough_choices
 from referrals.services.intake import AdultInput, ChildInput, IncidentInput
-from referrals.web.forms import DayMonthYearField, options
+from referrals.web.forms import DayMonthYearField, london_moment, options
 
 YES_NO = options([("yes", "Yes"), ("no", "No")])
-TIME_PATTERN = re.compile(r"^\s*(\d{1,2})[:.](\d{2})\s*$")
 MAX_PEOPLE = 20
 
 
@@ -171,32 +168,15 @@ def _submission_key(posted: str | None) -> str:
     return posted if posted and re.fullmatch(r"[0-9a-f]{32}", posted) else new_submission_key()
 
 
-def _london(day: date | None, time_text: str | None, label: str) -> tuple[datetime | None, str]:
-    """Combine a London date and time into UTC; the error says what is wrong, if anything."""
-    text = (time_text or "").strip()
-    if day is None and not text:
-        return None, ""
-    if not text:
-        return None, f"Enter the time of {label}"
-    match = TIME_PATTERN.match(text)
-    if not match or int(match[1]) > 23 or int(match[2]) > 59:
-        return None, f"Enter the time of {label} on the 24-hour clock, like 21:30"
-    if day is None:
-        return None, ""
-    naive = datetime.combine(day, time(int(match[1]), int(match[2])))
-    local = naive.replace(tzinfo=LONDON)
-    if local.astimezone(UTC).astimezone(LONDON).replace(tzinfo=None) != naive:
-        return None, f"{text} did not exist on that day in London: the clocks went forward"
-    return local.astimezone(UTC), ""
-
-
 def to_input(form: IncidentForm) -> tuple[IncidentInput, dict[str, str]]:
     """What the form holds, as the service's input, and the type errors found on the way."""
     parse_errors: dict[str, str] = {}
-    occurred, message = _london(form.occurred_date.data, form.occurred_time.data, "the incident")
+    occurred, message = london_moment(
+        form.occurred_date.data, form.occurred_time.data, "the incident"
+    )
     if message:
         parse_errors["occurred_time"] = message
-    received, message = _london(form.received_date.data, form.received_time.data, "receipt")
+    received, message = london_moment(form.received_date.data, form.received_time.data, "receipt")
     if message:
         parse_errors["received_time"] = message
     adults = [

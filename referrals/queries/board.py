@@ -1,0 +1,140 @@
+"""The supervisor's board: what is overdue or nearly so, what is paused, what failed to send,
+and thirty days of figures per agency."""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Select, and_, func, or_, select
+
+from referrals.extensions import db
+from referrals.models.agency import Agency
+from referrals.models.incident import Incident, RiskGrade
+from referrals.models.outbox import OutboxMessage, OutboxState
+from referrals.models.referral import AWAITING, Referral
+from referrals.queries.paging import Cursor, Page
+
+DUE_SOON = timedelta(hours=2)
+FIGURES_WINDOW = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class BoardFilters:
+    agency_id: int | None = None
+    borough: str | None = None
+    risk: RiskGrade | None = None
+    owner_id: int | None = None
+
+
+def _scoped(filters: BoardFilters) -> Select[Referral]:
+    stmt = select(Referral).where(Referral.state.in_(AWAITING))
+    if filters.agency_id:
+        stmt = stmt.where(Referral.agency_id == filters.agency_id)
+    if filters.owner_id:
+        stmt = stmt.where(Referral.owner_id == filters.owner_id)
+    if filters.borough or filters.risk:
+        stmt = stmt.join(Incident, Incident.id == Referral.incident_id)
+        if filters.borough:
+            stmt = stmt.where(Incident.borough_code == filters.borough)
+        if filters.risk:
+            stmt = stmt.where(Incident.risk_grade == filters.risk)
+    return stmt
+
+
+def attention(
+    filters: BoardFilters, now: datetime, *, after: Cursor | None, page_size: int
+) -> Page[Referral]:
+    """Overdue and due within two hours, oldest due first, not paused."""
+    stmt = _scoped(filters).where(Referral.paused_at.is_(None), Referral.due_at < now + DUE_SOON)
+    if after is not None:
+        stmt = stmt.where(
+            or_(
+                Referral.due_at > after.moment,
+                and_(Referral.due_at == after.moment, Referral.id > after.id),
+            )
+        )
+    rows = list(
+        db.session.scalars(stmt.order_by(Referral.due_at, Referral.id).limit(page_size + 1))
+    )
+    more = len(rows) > page_size
+    rows = rows[:page_size]
+    last = rows[-1] if rows and more else None
+    return Page(items=rows, older=Cursor(last.due_at, last.id) if last else None, newer=None)
+
+
+def counts(filters: BoardFilters, now: datetime) -> dict[str, int]:
+    base = _scoped(filters).where(Referral.paused_at.is_(None)).subquery()
+    overdue = (
+        db.session.scalar(select(func.count()).select_from(base).where(base.c.due_at < now)) or 0
+    )
+    soon = (
+        db.session.scalar(
+            select(func.count())
+            .select_from(base)
+            .where(base.c.due_at >= now, base.c.due_at < now + DUE_SOON)
+        )
+        or 0
+    )
+    return {"overdue": int(overdue), "due_soon": int(soon)}
+
+
+def paused(filters: BoardFilters, limit: int = 50) -> list[Referral]:
+    return list(
+        db.session.scalars(
+            _scoped(filters)
+            .where(Referral.paused_at.is_not(None))
+            .order_by(Referral.paused_at)
+            .limit(limit)
+        )
+    )
+
+
+def failed_email(limit: int = 50) -> list[OutboxMessage]:
+    return list(
+        db.session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.state == OutboxState.FAILED)
+            .order_by(OutboxMessage.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class AgencyFigures:
+    agency: str
+    sent: int
+    on_time: int
+    late: int
+    never: int
+    median_minutes: float | None
+
+
+def figures(now: datetime) -> list[AgencyFigures]:
+    """Referrals sent in the last 30 days, per agency: acknowledged on time, late, never yet;
+    the median time from sending to acknowledgement."""
+    rows = db.session.execute(
+        select(Agency.name, Referral.sent_at, Referral.due_at, Referral.acknowledged_at)
+        .join(Agency, Agency.id == Referral.agency_id)
+        .where(Referral.sent_at >= now - FIGURES_WINDOW)
+    ).all()
+    grouped: dict[str, list[tuple[datetime, datetime, datetime | None]]] = {}
+    for name, sent_at, due_at, acknowledged_at in rows:
+        grouped.setdefault(name, []).append((sent_at, due_at, acknowledged_at))
+    result = []
+    for name, items in sorted(grouped.items()):
+        acknowledged = [(s, d, a) for s, d, a in items if a is not None]
+        waits = [(a - s).total_seconds() / 60 for s, _d, a in acknowledged]
+        result.append(
+            AgencyFigures(
+                agency=name,
+                sent=len(items),
+                on_time=sum(1 for _s, d, a in acknowledged if a <= d),
+                late=sum(1 for _s, d, a in acknowledged if a > d),
+                never=sum(1 for _s, d, a in items if a is None and d < now),
+                median_minutes=round(statistics.median(waits), 1) if waits else None,
+            )
+        )
+    return result
