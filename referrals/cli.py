@@ -23,7 +23,7 @@ from referrals.intake_json import parse_notification
 from referrals.jobs import scheduler
 from referrals.models.user import Role
 from referrals.runtime import runtime
-from referrals.services import admin, audit, identity_store, intake
+from referrals.services import admin, audit, generator, identity_store, intake
 from referrals.services.actors import Actor
 from referrals.services.errors import InvalidInput
 
@@ -145,6 +145,54 @@ def demo_load() -> None:
     click.echo("\nDemo sign-ins (synthetic, development only):")
     for u in demo.DEMO_USERS:
         click.echo(f"  {u.role.label:<14} {u.email:<28} {u.password}")
+
+
+@demo_cli.command("generate")
+@click.option(
+    "--incidents",
+    type=click.IntRange(1, 5_000_000),
+    required=True,
+    help="How many synthetic incidents to add.",
+)
+@click.option("--batch", type=click.IntRange(100, 50_000), default=2000, show_default=True)
+@click.option("--seed", type=int, default=2026, show_default=True)
+@click.option(
+    "--years",
+    type=click.FloatRange(0.1, 10),
+    default=3.0,
+    show_default=True,
+    help="Spread the incidents over this many years up to now.",
+)
+def demo_generate(incidents: int, batch: int, seed: int, years: float) -> None:
+    """Add N synthetic incidents of realistic shape, with referrals and partner responses."""
+    started = time.perf_counter()
+    made = generator.ensure_reference_data()
+    db.session.commit()
+    if made:
+        click.echo(f"reference data: {made} agencies added")
+    gen = generator.Generator(incidents, seed=seed, years=years)
+    last = started
+    while gen.done < incidents:
+        gen.batch(batch)
+        db.session.commit()
+        now = time.perf_counter()
+        if now - last >= 5 or gen.done == incidents:
+            rate = gen.done / (now - started)
+            eta = (incidents - gen.done) / rate if rate else 0
+            click.echo(
+                f"  {gen.done:>9,}/{incidents:,} incidents  {rate:,.0f}/s  ETA {eta / 60:.1f} min",
+                err=True,
+            )
+            last = now
+    generator.fix_sequences()
+    db.session.commit()
+    seconds = time.perf_counter() - started
+    r = gen.report
+    click.echo(
+        f"generated {r.incidents:,} incidents, {r.people:,} new people, "
+        f"{r.referrals:,} referrals, {r.audit_events:,} audit events "
+        f"({r.rows:,} rows) in {seconds:.1f} s: {r.incidents / seconds:,.0f} incidents/s"
+    )
 
 
 @keys_cli.command("rotate")

@@ -17,6 +17,14 @@ def _associated_data(value_id: str, purpose: str) -> bytes:
     return f"sealed_values|{value_id}|{purpose}".encode()
 
 
+def sealed_row(purpose: str, plaintext: str) -> dict[str, object]:
+    """A sealed value as a row for bulk insertion (the synthetic data generator): the same
+    key, associated data and format as :func:`seal`."""
+    value_id = str(uuid.uuid4())
+    key_id, blob = runtime().keyring.seal(plaintext.encode(), _associated_data(value_id, purpose))
+    return {"id": value_id, "purpose": purpose, "key_id": key_id, "ciphertext": blob}
+
+
 def seal(purpose: str, plaintext: str) -> SealedValue:
     value_id = str(uuid.uuid4())
     key_id, blob = runtime().keyring.seal(plaintext.encode(), _associated_data(value_id, purpose))

@@ -183,7 +183,9 @@ def _known_schools(urns: set[str]) -> dict[str, Agency]:
     return {s.school_urn: s for s in schools if s.school_urn}
 
 
-def validate(data: IncidentInput) -> tuple[dict[str, str], dict[str, Agency]]:
+def validate(
+    data: IncidentInput, known_schools: dict[str, Agency] | None = None
+) -> tuple[dict[str, str], dict[str, Agency]]:
     """Every domain rule for a new incident. Returns (errors by path, schools by URN)."""
     errors = _Errors()
     now = clock.now()
@@ -221,7 +223,11 @@ def validate(data: IncidentInput) -> tuple[dict[str, str], dict[str, Agency]]:
             "Add at least one child: the desk logs incidents where children live or are present",
         )
     urns = {c.school_urn.strip() for c in data.children if URN_PATTERN.match(c.school_urn.strip())}
-    schools = _known_schools(urns)
+    schools = (
+        {u: known_schools[u] for u in urns if u in known_schools}
+        if known_schools is not None
+        else _known_schools(urns)
+    )
     for i, child in enumerate(data.children):
         _validate_child(errors, f"children-{i}", child, incident_day, schools)
     return dict(errors), schools
