@@ -9,7 +9,7 @@ PORT ?= 5000
 FLASK := $(BIN)/flask --app wsgi
 export REFERRALS_ENV ?= development
 
-.PHONY: help install assets db run serve test lint typecheck check browser keys clean
+.PHONY: help install assets db run serve test bench lint typecheck check browser keys clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -58,6 +58,11 @@ browser: ## Install Debian's Chromium for the browser tests (needs apt and root)
 
 test: install assets browser ## Run every test: SQLite always, PostgreSQL when reachable
 	REFERRALS_ENV=test $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+BENCH_N ?= 2000
+
+bench: install assets ## Benchmarks through the real app at BENCH_N incidents (default 2000), SQLite and PostgreSQL
+	BENCH_N=$(BENCH_N) $(BIN)/python bench/run.py
 
 lint: install ## ruff lint and format check
 	$(BIN)/ruff check .

@@ -64,6 +64,25 @@ def attention(
     return Page(items=rows, older=Cursor(last.due_at, last.id) if last else None, newer=None)
 
 
+def agencies_with_attention(now: datetime) -> list[tuple[int, str]]:
+    """The agencies the board's filter offers: those with something overdue or due soon (a few
+    dozen), not every school in London."""
+    rows = db.session.execute(
+        select(Agency.id, Agency.name)
+        .where(
+            Agency.id.in_(
+                select(Referral.agency_id).where(
+                    Referral.state.in_(AWAITING),
+                    Referral.paused_at.is_(None),
+                    Referral.due_at < now + DUE_SOON,
+                )
+            )
+        )
+        .order_by(Agency.name)
+    )
+    return [(r.id, r.name) for r in rows]
+
+
 def counts(filters: BoardFilters, now: datetime) -> dict[str, int]:
     base = _scoped(filters).where(Referral.paused_at.is_(None)).subquery()
     overdue = (

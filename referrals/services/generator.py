@@ -201,7 +201,8 @@ SCHOOL_KINDS = (
 )
 SCHOOLS_PER_WEIGHT = 1.0  # about 1,900 schools across London
 FIRST_URN = 700000
-REPEAT_CHANCE = 0.15  # a child seen before, within months (repeat victimisation)
+REPEAT_CHANCE = 0.15
+STALE_AFTER = timedelta(days=14)  # a child seen before, within months (repeat victimisation)
 CHILDREN_WEIGHTS = ((1, 45), (2, 30), (3, 17), (4, 8))
 GRADES = ((RiskGrade.STANDARD, 45), (RiskGrade.MEDIUM, 40), (RiskGrade.HIGH, 15))
 
@@ -872,6 +873,23 @@ class Generator:
                             "referral",
                             rid,
                             recipients=agency.notice_email,
+                        )
+                    closed = due + STALE_AFTER
+                    if closed < now:
+                        # The desk closes what a partner never answered, after the ladder and a
+                        # fortnight of chasing; only recent silence stays on the board.
+                        row.update(
+                            state=ReferralState.WITHDRAWN.value, withdrawn_at=closed, version=3
+                        )
+                        events.append((closed, "withdrawn", "no response from the partner"))
+                        self._audit(
+                            rows,
+                            closed,
+                            "system:generator",
+                            AuditKind.ALTERATION,
+                            "referral.withdrawn",
+                            "referral",
+                            rid,
                         )
             rows["referrals"].append(row)
             for at, action, detail in events:

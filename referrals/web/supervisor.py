@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from referrals import clock
-from referrals.extensions import db
-from referrals.models.agency import Agency, AgencyKind
 from referrals.models.incident import RiskGrade
 from referrals.queries import board as board_queries
 from referrals.queries.paging import Cursor
@@ -54,11 +51,7 @@ def board() -> str:
         after=Cursor.decode(request.args.get("after")),
         page_size=runtime().settings.page_size,
     )
-    agencies = db.session.execute(
-        select(Agency.id, Agency.name)
-        .where(Agency.kind != AgencyKind.POLICE_DESK, Agency.active.is_(True))
-        .order_by(Agency.name)
-    ).all()
+    agencies = board_queries.agencies_with_attention(now)
     args = {k: v for k, v in request.args.items() if k != "after"}
     return render_template(
         "supervisor/board.html",
@@ -118,6 +111,13 @@ def act(referral_id: int, action: str) -> Response | tuple[str, int]:
     except DomainError as refused:
         flash(str(refused), "refused")
     return redirect(url_for("dispatch.referral", referral_id=referral_id))
+
+
+@bp.route("/figures")
+@requires(Permission.SUPERVISE)
+def figures() -> str:
+    """Thirty days per agency: kept off the board itself, whose every view must stay quick."""
+    return render_template("supervisor/figures.html", figures=board_queries.figures(clock.now()))
 
 
 @bp.route("/outbox/<id:message_id>/retry", methods=["POST"])

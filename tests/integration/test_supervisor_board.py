@@ -198,7 +198,7 @@ def test_figures_for_the_last_30_days(
         )
         lifecycle.acknowledge(partner, ids[-1])  # on time: due Wednesday
         db.session.commit()
-    page = client.get("/supervisor/")
+    page = client.get("/supervisor/figures")
     import re
 
     rows = re.findall(

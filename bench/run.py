@@ -1,0 +1,400 @@
+"""The benchmark suite: ``make bench`` (small N) or ``BENCH_N=1000000 make bench``.
+
+For each engine (SQLite always; PostgreSQL when reachable) it builds a database of BENCH_N
+synthetic incidents with ``flask demo generate`` in a separate process, then measures through
+the real app (Flask's test client, signed in as a real user): the desk queue, an incident page,
+a partner's inbox, the supervisor's board, intake of one incident with three children, the
+overdue sweep with 100 newly overdue referrals, and ``audit verify`` throughput. Beside each page
+it times a baseline: a bare route rendering the same layout with no database and no access
+checks. It prints a table and writes ``bench/results/latest.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import sqlalchemy as sa
+from flask import Flask, render_template_string
+
+from config import Settings, generate_keys
+from referrals import clock, create_app
+from referrals.extensions import db
+from referrals.jobs import tasks
+from referrals.models.agency import Agency, AgencyKind
+from referrals.models.incident import Incident, RiskGrade
+from referrals.models.referral import Referral
+from referrals.models.user import Role
+from referrals.security.access import public
+from referrals.services import admin, audit
+from referrals.services.actors import Actor
+
+N = int(os.environ.get("BENCH_N", "2000"))
+REPEAT = int(os.environ.get("BENCH_REPEAT", "40"))
+PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+WORK = ROOT / "bench" / "work"
+RESULTS = ROOT / "bench" / "results" / "latest.json"
+PASSWORD = "bench-password-long-enough"
+KEYS = generate_keys()
+CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
+
+
+def env_for(url: str) -> dict[str, str]:
+    return {
+        "REFERRALS_ENV": "test",
+        **KEYS,
+        "DATABASE_URL": url,
+        "INSTANCE_PATH": str(WORK / "instance"),
+    }
+
+
+def flask_cli(url: str, *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", *args],
+        cwd=ROOT,
+        env={**os.environ, **env_for(url)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"flask {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+    return done.stdout + done.stderr
+
+
+def databases() -> list[tuple[str, str]]:
+    WORK.mkdir(parents=True, exist_ok=True)
+    found = []
+    sqlite_path = WORK / f"bench-{N}.db"
+    for leftover in WORK.glob(f"bench-{N}.db*"):
+        leftover.unlink()
+    found.append(("sqlite", f"sqlite:///{sqlite_path}"))
+    try:
+        admin_engine = sa.create_engine(
+            PG_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3}
+        )
+        name = f"referrals_bench_{N}"
+        with admin_engine.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        admin_engine.dispose()
+        found.append(
+            ("postgresql", sa.engine.make_url(PG_URL).set(database=name).render_as_string(False))
+        )
+    except Exception as exc:
+        print(f"PostgreSQL not reachable at {PG_URL} ({type(exc).__name__}): SQLite only")
+    return found
+
+
+def timed(fn: Callable[[], Any], repeat: int = REPEAT) -> list[float]:
+    fn()  # warm caches and compiled statements
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1000)
+    return samples
+
+
+def summary(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return round(statistics.median(ordered), 2), round(p95, 2)
+
+
+def bench_app(url: str) -> Flask:
+    app = create_app(Settings.from_env(env_for(url)))
+
+    @app.route("/_bench/baseline")
+    @public
+    def baseline() -> str:
+        return render_template_string(
+            '{% extends "layout.html" %}{% block title %}Baseline{% endblock %}'
+            '{% block content %}<h1 class="govuk-heading-l">Baseline</h1>{% endblock %}'
+        )
+
+    return app
+
+
+def users(app: Flask) -> dict[str, str]:
+    """A desk officer, a supervisor, and a partner at the busiest front door."""
+    with app.app_context():
+        busiest = db.session.execute(
+            sa.select(Referral.agency_id, sa.func.count())
+            .join(Agency)
+            .where(Agency.kind == AgencyKind.CHILDRENS_SOCIAL_CARE)
+            .group_by(Referral.agency_id)
+            .order_by(sa.func.count().desc())
+            .limit(1)
+        ).first()
+        made = {}
+        actor = Actor.system("bench")
+        for role, agency in (
+            (Role.DESK_OFFICER, None),
+            (Role.SUPERVISOR, None),
+            (Role.PARTNER, busiest[0] if busiest else None),
+        ):
+            email = f"bench-{role.value}-{uuid.uuid4().hex[:6]}@bench.example"
+            admin.create_user(
+                actor, admin.UserInput(email, f"Bench {role.value}", role, agency), PASSWORD
+            )
+            made[role.value] = email
+        db.session.commit()
+    return made
+
+
+def client_for(app: Flask, email: str) -> tuple[Any, str]:
+    client = app.test_client()
+    page = client.get("/sign-in")
+    client.post(
+        "/sign-in",
+        data={"email": email, "password": PASSWORD, "csrf_token": CSRF.search(page.text)[1]},
+    )  # type: ignore[index]
+    token = CSRF.search(client.get("/account/password").text)[1]  # type: ignore[index]
+    return client, token
+
+
+def get(client: Any, url: str) -> Callable[[], None]:
+    def call() -> None:
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+
+    return call
+
+
+def intake_form(token: str) -> dict[str, Any]:
+    now = clock.to_london(clock.now() - timedelta(hours=1))
+    data: dict[str, Any] = {
+        "csrf_token": token,
+        "action": "save",
+        "submission_key": uuid.uuid4().hex,
+        "police_reference": "CAD5555/BENCH",
+        "occurred_date": [str(now.day), str(now.month), str(now.year)],
+        "occurred_time": f"{max(now.hour - 1, 0):02d}:00",
+        "received_date": [str(now.day), str(now.month), str(now.year)],
+        "received_time": f"{now.hour:02d}:00",
+        "borough": "E09000022",
+        "location": "1 Bench Road, London",
+        "summary": "Bench.",
+        "risk_actuarial": "medium",
+        "risk_judgement": "",
+        "risk_rationale": "",
+        "adults-0-role": "victim",
+        "adults-0-given_name": "Bench",
+        "adults-0-family_name": "Mark",
+        "adults-0-date_of_birth": ["1", "1", "1990"],
+        "adults-0-address": "1 Bench Road",
+        "adults-0-phone": "",
+    }
+    for i in range(3):
+        p = f"children-{i}-"
+        data.update(
+            {
+                p + "given_name": f"Kid{uuid.uuid4().hex[:4]}",
+                p + "family_name": "Mark",
+                p + "date_of_birth": ["1", "2", str(2012 + i)],
+                p + "address": "1 Bench Rd",
+                p + "borough": "E09000022",
+                p + "lives_there": "yes",
+                p + "present": "no",
+                p + "present_where": "",
+                p + "spoken_to": "no",
+                p + "voice": "",
+                p + "school_urn": "",
+                p + "known_to_social_care": "unknown",
+            }
+        )
+    return data
+
+
+def run_engine(engine: str, url: str) -> list[dict[str, Any]]:
+    started = time.perf_counter()
+    flask_cli(url, "db", "upgrade")
+    flask_cli(url, "demo", "load")
+    out = flask_cli(url, "demo", "generate", "--incidents", str(N))
+    print(
+        f"[{engine}] generated {N:,} incidents in {time.perf_counter() - started:.0f} s: "
+        f"{out.strip().splitlines()[-1]}"
+    )
+    app = bench_app(url)
+    who = users(app)
+    desk, desk_token = client_for(app, who["desk_officer"])
+    partner, _ = client_for(app, who["partner"])
+    supervisor, _ = client_for(app, who["supervisor"])
+    anonymous = app.test_client()
+    with app.app_context():
+        recent = db.session.scalar(sa.select(sa.func.max(Incident.id)))
+    baseline = summary(timed(get(anonymous, "/_bench/baseline")))
+    results = [
+        {
+            "name": "baseline (layout, no database)",
+            "engine": engine,
+            "n": N,
+            "median_ms": baseline[0],
+            "p95_ms": baseline[1],
+            "baseline_ratio": 1.0,
+        }
+    ]
+    for name, client, url_ in (
+        ("desk queue", desk, "/desk/"),
+        ("incident page", desk, f"/desk/incidents/{recent}"),
+        ("partner inbox", partner, "/portal/"),
+        ("supervisor board", supervisor, "/supervisor/"),
+    ):
+        median, p95 = summary(timed(get(client, url_)))
+        results.append(
+            {
+                "name": name,
+                "engine": engine,
+                "n": N,
+                "median_ms": median,
+                "p95_ms": p95,
+                "baseline_ratio": round(p95 / baseline[1], 2),
+            }
+        )
+
+    def submit() -> None:
+        response = desk.post("/desk/incidents/new", data=intake_form(desk_token))
+        assert response.status_code == 302, response.text[:500]
+
+    median, p95 = summary(timed(submit, repeat=max(REPEAT // 2, 10)))
+    results.append(
+        {
+            "name": "intake, 3 children (form POST)",
+            "engine": engine,
+            "n": N,
+            "median_ms": median,
+            "p95_ms": p95,
+            "baseline_ratio": None,
+            "per_s": round(1000 / median, 1),
+        }
+    )
+    results.append(sweep(app, engine))
+    results.append(verify(app, engine))
+    rss_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    results.append(
+        {
+            "name": "app process peak memory (MB)",
+            "engine": engine,
+            "n": N,
+            "median_ms": None,
+            "p95_ms": None,
+            "baseline_ratio": None,
+            "per_s": None,
+            "rss_mb": rss_mb,
+        }
+    )
+    return results
+
+
+def sweep(app: Flask, engine: str) -> dict[str, Any]:
+    """100 referrals become overdue; time the sweep that takes their first step. They are
+    high-risk ones, whose ladder counts elapsed hours, so the step is due whatever the day."""
+    samples = []
+    for _round in range(5):
+        with app.app_context():
+            now = clock.now()
+            # Any 100 high-risk referrals, put back to "just overdue" (this is a bench database).
+            ids = db.session.scalars(
+                sa.select(Referral.id)
+                .join(Incident, Incident.id == Referral.incident_id)
+                .where(Incident.risk_grade == RiskGrade.HIGH, Referral.paused_at.is_(None))
+                .order_by(Referral.id.desc())
+                .offset(100 * _round)
+                .limit(100)
+            ).all()
+            assert len(ids) == 100, "BENCH_N is too small for 500 high-risk referrals"
+            db.session.execute(
+                sa.update(Referral)
+                .where(Referral.id.in_(ids))
+                .values(
+                    state="viewed",
+                    escalation_level=0,
+                    due_at=now - timedelta(minutes=1),
+                    next_escalation_at=now - timedelta(minutes=1),
+                )
+            )
+            db.session.commit()
+        start = time.perf_counter()
+        taken = tasks.sweep(app, "bench")
+        samples.append((time.perf_counter() - start) * 1000)
+        assert taken == len(ids), (taken, len(ids))
+    median, p95 = summary(samples)
+    return {
+        "name": "overdue sweep, 100 newly overdue",
+        "engine": engine,
+        "n": N,
+        "median_ms": median,
+        "p95_ms": p95,
+        "baseline_ratio": None,
+        "per_s": round(100_000 / median, 1),
+    }
+
+
+def verify(app: Flask, engine: str) -> dict[str, Any]:
+    with app.app_context():
+        start = time.perf_counter()
+        result = audit.verify()
+        seconds = time.perf_counter() - start
+    assert result.ok, result.problem
+    return {
+        "name": f"audit verify ({result.checked:,} events)",
+        "engine": engine,
+        "n": N,
+        "median_ms": round(seconds * 1000, 1),
+        "p95_ms": None,
+        "baseline_ratio": None,
+        "per_s": round(result.checked / seconds),
+    }
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    lines = [
+        f"{'measure':<38} {'engine':<10} {'n':>9} {'median ms':>10} {'p95 ms':>9} "
+        f"{'x base':>7} {'per s':>10}"
+    ]
+    for r in rows:
+
+        def cell(key: str, width: int, r: dict[str, Any] = r) -> str:
+            value = r.get(key)
+            return f"{'' if value is None else value:>{width}}"
+
+        extra = f"  {r['rss_mb']} MB" if "rss_mb" in r else ""
+        lines.append(
+            f"{r['name']:<38} {r['engine']:<10} {r['n']:>9,} {cell('median_ms', 10)} "
+            f"{cell('p95_ms', 9)} {cell('baseline_ratio', 7)} {cell('per_s', 10)}{extra}"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    print(
+        f"benchmark: N={N:,} incidents, {REPEAT} requests per page, on "
+        f"{platform.node()} ({os.cpu_count()} cores, Python {platform.python_version()})"
+    )
+    results = []
+    for engine, url in databases():
+        results += run_engine(engine, url)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    print(table(results))
+    print(f"written to {RESULTS.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
