@@ -7,7 +7,7 @@ import statistics
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, case, func, or_, select
 
 from referrals.extensions import db
 from referrals.models.agency import Agency
@@ -84,19 +84,18 @@ def agencies_with_attention(now: datetime) -> list[tuple[int, str]]:
 
 
 def counts(filters: BoardFilters, now: datetime) -> dict[str, int]:
-    base = _scoped(filters).where(Referral.paused_at.is_(None)).subquery()
-    overdue = (
-        db.session.scalar(select(func.count()).select_from(base).where(base.c.due_at < now)) or 0
+    """Overdue and due-soon counts in one pass over open work (never over history)."""
+    base = (
+        _scoped(filters)
+        .where(Referral.paused_at.is_(None), Referral.due_at < now + DUE_SOON)
+        .subquery()
     )
-    soon = (
-        db.session.scalar(
-            select(func.count())
-            .select_from(base)
-            .where(base.c.due_at >= now, base.c.due_at < now + DUE_SOON)
+    overdue, soon = db.session.execute(
+        select(
+            func.count(case((base.c.due_at < now, 1))), func.count(case((base.c.due_at >= now, 1)))
         )
-        or 0
-    )
-    return {"overdue": int(overdue), "due_soon": int(soon)}
+    ).one()
+    return {"overdue": int(overdue or 0), "due_soon": int(soon or 0)}
 
 
 def paused(filters: BoardFilters, limit: int = 50) -> list[Referral]:

@@ -199,7 +199,7 @@ SCHOOL_KINDS = (
     "Primary Academy",
     "High School",
 )
-SCHOOLS_PER_WEIGHT = 1.0  # about 1,900 schools across London
+SCHOOLS_PER_WEIGHT = 1.6  # about 3,000 schools across London
 FIRST_URN = 700000
 REPEAT_CHANCE = 0.15
 STALE_AFTER = timedelta(days=14)  # a child seen before, within months (repeat victimisation)
