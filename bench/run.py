@@ -235,15 +235,20 @@ def intake_form(token: str) -> dict[str, Any]:
 
 
 def run_engine(engine: str, url: str) -> list[dict[str, Any]]:
+    global N
     started = time.perf_counter()
-    flask_cli(url, "db", "upgrade")
-    flask_cli(url, "demo", "load")
-    out = flask_cli(url, "demo", "generate", "--incidents", str(N))
-    print(
-        f"[{engine}] generated {N:,} incidents in {time.perf_counter() - started:.0f} s: "
-        f"{out.strip().splitlines()[-1]}"
-    )
+    if not EXISTING:
+        flask_cli(url, "db", "upgrade")
+        flask_cli(url, "demo", "load")
+        out = flask_cli(url, "demo", "generate", "--incidents", str(N))
+        print(
+            f"[{engine}] generated {N:,} incidents in {time.perf_counter() - started:.0f} s: "
+            f"{out.strip().splitlines()[-1]}"
+        )
     app = bench_app(url)
+    if EXISTING:
+        with app.app_context():
+            N = int(db.session.scalar(sa.select(sa.func.count(Incident.id))) or 0)
     who = users(app)
     desk, desk_token = client_for(app, who["desk_officer"])
     partner, _ = client_for(app, who["partner"])

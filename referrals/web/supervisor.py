@@ -61,7 +61,6 @@ def board() -> str:
         counts=board_queries.counts(filters, now),
         paused=board_queries.paused(filters),
         failed=board_queries.failed_email(),
-        figures=board_queries.figures(now),
         agencies=agencies,
         boroughs=borough_choices(),
         grades=list(RiskGrade),
