@@ -47,6 +47,7 @@ class Referral(Base):
         Index("ix_referrals_agency_due", "agency_id", "state", "due_at"),
         Index("ix_referrals_due", "state", "due_at"),
         Index("ix_referrals_escalation", "next_escalation_at"),
+        Index("ix_referrals_paused", "paused_at"),
     )
 
     id: Mapped[intpk]

@@ -55,9 +55,16 @@ def attention(
                 and_(Referral.due_at == after.moment, Referral.id > after.id),
             )
         )
-    rows = list(
-        db.session.scalars(stmt.order_by(Referral.due_at, Referral.id).limit(page_size + 1))
+    # Ids first, on the due index alone; then the page's rows with what they show.
+    ids = list(
+        db.session.scalars(
+            stmt.with_only_columns(Referral.id)
+            .order_by(Referral.due_at, Referral.id)
+            .limit(page_size + 1)
+        )
     )
+    loaded = {r.id: r for r in db.session.scalars(select(Referral).where(Referral.id.in_(ids)))}
+    rows = [loaded[i] for i in ids]
     more = len(rows) > page_size
     rows = rows[:page_size]
     last = rows[-1] if rows and more else None

@@ -99,10 +99,17 @@ def waiting_on_partners(incident_ids: list[int], now: datetime) -> dict[int, Wai
     acknowledgement, and how many of those are overdue (one grouped query per page)."""
     if not incident_ids:
         return {}
-    overdue = case((and_(Referral.due_at < now, Referral.paused_at.is_(None)), 1), else_=0)
+    # Only the incident ids in the WHERE clause, so the planner walks the incident index (a
+    # handful of rows) rather than every referral still awaiting acknowledgement.
+    awaiting = Referral.state.in_(AWAITING)
+    overdue = and_(awaiting, Referral.due_at < now, Referral.paused_at.is_(None))
     rows = db.session.execute(
-        select(Referral.incident_id, func.count(Referral.id), func.sum(overdue))
-        .where(Referral.incident_id.in_(incident_ids), Referral.state.in_(AWAITING))
+        select(
+            Referral.incident_id,
+            func.sum(case((awaiting, 1), else_=0)),
+            func.sum(case((overdue, 1), else_=0)),
+        )
+        .where(Referral.incident_id.in_(incident_ids))
         .group_by(Referral.incident_id)
     )
-    return {incident_id: Waiting(int(n), int(late or 0)) for incident_id, n, late in rows}
+    return {i: Waiting(int(n), int(late or 0)) for i, n, late in rows if n}
