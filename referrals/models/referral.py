@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from referrals.db import Base, UTCDateTime, enum_type, intpk
@@ -47,7 +47,13 @@ class Referral(Base):
         Index("ix_referrals_agency_due", "agency_id", "state", "due_at"),
         Index("ix_referrals_due", "state", "due_at"),
         Index("ix_referrals_escalation", "next_escalation_at"),
-        Index("ix_referrals_paused", "paused_at"),
+        # Partial: only paused rows, so no plan for "paused_at IS NULL" can pick it.
+        Index(
+            "ix_referrals_paused",
+            "paused_at",
+            sqlite_where=text("paused_at IS NOT NULL"),
+            postgresql_where=text("paused_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[intpk]
