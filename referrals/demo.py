@@ -18,51 +18,10 @@ from referrals.models.user import Role
 from referrals.reference import BOROUGHS
 from referrals.services import admin, routing
 from referrals.services.actors import Actor
+from referrals.synthetic import GIVEN, SCHOOL_KINDS, SCHOOL_WORDS, STREETS
 
 DEMO_ACTOR = Actor.system("demo")
 SCHOOL_BOROUGHS = ("E09000022", "E09000028", "E09000012", "E09000008", "E09000025", "E09000003")
-SCHOOL_WORDS = (
-    "Northfield",
-    "Elm Grove",
-    "Riverside",
-    "St Aidan's",
-    "Oakwood",
-    "Hillcrest",
-    "Meadow Bank",
-    "Kingsway",
-    "Brookside",
-    "Fairview",
-    "Larkspur",
-    "Ashdown",
-)
-SCHOOL_KINDS = (
-    "Primary School",
-    "Academy",
-    "Nursery School",
-    "Secondary School",
-    "Infant School",
-    "Junior School",
-)
-GIVEN = (
-    "Alex",
-    "Sam",
-    "Jordan",
-    "Riley",
-    "Casey",
-    "Morgan",
-    "Taylor",
-    "Jamie",
-    "Robin",
-    "Avery",
-    "Quinn",
-    "Rowan",
-    "Sky",
-    "Ellis",
-    "Frankie",
-    "Harley",
-    "Indigo",
-    "Jules",
-)
 FAMILY = (
     "Testwood",
     "Sampleton",
@@ -74,14 +33,6 @@ FAMILY = (
     "Synthwick",
     "Dummer",
     "Fictionstone",
-)
-STREETS = (
-    "Acacia Avenue",
-    "Nowhere Lane",
-    "Example Road",
-    "Synthetic Street",
-    "Imaginary Way",
-    "Pretend Place",
 )
 
 

@@ -46,7 +46,7 @@ def _text(value: str, name: str, label: str, *, minimum: int = MIN_REASON) -> st
     return value
 
 
-def _event(referral: Referral, actor: Actor, action: str, detail: str | None = None) -> None:
+def record_event(referral: Referral, actor: Actor, action: str, detail: str | None = None) -> None:
     db.session.add(
         ReferralEvent(
             referral_id=referral.id,
@@ -85,7 +85,7 @@ def open_for_partner(actor: Actor, referral_id: int) -> tuple[Referral, Disclosu
     if referral.state is ReferralState.SENT:
         moved = _move(referral, (ReferralState.SENT,), ReferralState.VIEWED, viewed_at=now)
         if moved:
-            _event(referral, actor, "viewed")
+            record_event(referral, actor, "viewed")
     audit.record(
         actor,
         AuditKind.DISCLOSURE,
@@ -132,7 +132,7 @@ def acknowledge(actor: Actor, referral_id: int) -> Referral:
         next_escalation_at=None,
         paused_at=None,
     ):
-        _event(referral, actor, "acknowledged")
+        record_event(referral, actor, "acknowledged")
         audit.record(actor, AuditKind.ALTERATION, "referral.acknowledged", "referral", referral.id)
         return referral
     if referral.acknowledged_at is not None:
@@ -157,7 +157,7 @@ def decline(actor: Actor, referral_id: int, reason: str) -> Referral:
         decline_reason_sealed_id=sealed.id,
     ):
         raise DomainError(f"This referral is {referral.state.label.lower()} and cannot be declined")
-    _event(referral, actor, "declined")
+    record_event(referral, actor, "declined")
     audit.record(
         actor, AuditKind.ALTERATION, "referral.declined", "referral", referral.id, reason=None
     )
@@ -190,7 +190,7 @@ def decide(actor: Actor, referral_id: int, outcome: str, note: str) -> Referral:
             if referral.state is ReferralState.DECIDED
             else f"This referral is {referral.state.label.lower()}"
         )
-    _event(referral, actor, "decided", allowed[outcome])
+    record_event(referral, actor, "decided", allowed[outcome])
     audit.record(
         actor,
         AuditKind.ALTERATION,
@@ -218,7 +218,7 @@ def withdraw(actor: Actor, referral_id: int, reason: str) -> Referral:
         raise DomainError(
             f"This referral is {referral.state.label.lower()} and cannot be withdrawn"
         )
-    _event(referral, actor, "withdrawn")
+    record_event(referral, actor, "withdrawn")
     audit.record(
         actor,
         AuditKind.ALTERATION,
@@ -253,7 +253,7 @@ def pause(actor: Actor, referral_id: int, reason: str) -> Referral:
     db.session.refresh(referral)
     if not result.rowcount:  # type: ignore[attr-defined]
         raise AlreadyDone("Someone changed this referral a moment ago: reload and try again")
-    _event(referral, actor, "paused", reason)
+    record_event(referral, actor, "paused", reason)
     audit.record(
         actor, AuditKind.ALTERATION, "referral.paused", "referral", referral.id, reason=reason
     )
@@ -283,7 +283,7 @@ def resume(actor: Actor, referral_id: int) -> Referral:
         raise AlreadyDone("Someone changed this referral a moment ago: reload and try again")
     escalation.reschedule(referral)
     detail = f"due {clock.to_london(new_due):%-d %b %Y %H:%M}"
-    _event(referral, actor, "resumed", detail)
+    record_event(referral, actor, "resumed", detail)
     audit.record(
         actor,
         AuditKind.ALTERATION,
@@ -312,7 +312,7 @@ def post_message(
     )
     db.session.add(message)
     db.session.flush()
-    _event(referral, actor, "desk answered" if from_desk else "asked for information")
+    record_event(referral, actor, "desk answered" if from_desk else "asked for information")
     audit.record(
         actor,
         AuditKind.DISCLOSURE if from_desk else AuditKind.COLLECTION,

@@ -11,12 +11,12 @@ from referrals.extensions import db
 from referrals.models.audit import AuditKind
 from referrals.models.escalation import Chase
 from referrals.models.outbox import OutboxMessage
-from referrals.models.referral import Referral, ReferralEvent
+from referrals.models.referral import Referral
 from referrals.models.user import Role, User
 from referrals.services import audit, escalation, identity_store, notify, outbox
 from referrals.services.actors import Actor
 from referrals.services.errors import DomainError, InvalidInput, NotFound
-from referrals.services.referral_lifecycle import for_desk
+from referrals.services.referral_lifecycle import for_desk, record_event
 
 CHASE_OUTCOMES = [
     ("will_acknowledge", "Spoke to the partner: they will acknowledge today"),
@@ -25,19 +25,6 @@ CHASE_OUTCOMES = [
     ("no_answer", "No answer"),
     ("not_received", "The partner says it was not received"),
 ]
-
-
-def _event(referral: Referral, actor: Actor, action: str, detail: str | None = None) -> None:
-    db.session.add(
-        ReferralEvent(
-            referral_id=referral.id,
-            at=clock.now(),
-            actor_id=actor.user_id,
-            actor_label=actor.label,
-            action=action,
-            detail=detail,
-        )
-    )
 
 
 def record_chase(actor: Actor, referral_id: int, outcome: str, note: str) -> Chase:
@@ -59,7 +46,7 @@ def record_chase(actor: Actor, referral_id: int, outcome: str, note: str) -> Cha
         note_sealed_id=sealed.id if sealed else None,
     )
     db.session.add(chase)
-    _event(referral, actor, "phone chase", labels[outcome])
+    record_event(referral, actor, "phone chase", labels[outcome])
     audit.record(
         actor,
         AuditKind.ALTERATION,
@@ -79,7 +66,7 @@ def resend_notice(actor: Actor, referral_id: int) -> OutboxMessage:
     if not referral.agency.notice_email:
         raise DomainError(f"{referral.agency.name} has no notice e-mail address on record")
     message = notify.queue("new_referral", referral.agency.notice_email, referral)
-    _event(referral, actor, "notice re-sent", f"to {referral.agency.notice_email}")
+    record_event(referral, actor, "notice re-sent", f"to {referral.agency.notice_email}")
     audit.record(
         actor,
         AuditKind.DISCLOSURE,
@@ -97,7 +84,7 @@ def reassign(actor: Actor, referral_id: int, owner_id: int) -> Referral:
     if owner is None or not owner.active or owner.role not in (Role.DESK_OFFICER, Role.SUPERVISOR):
         raise InvalidInput({"owner_id": "Choose an active desk officer or supervisor"})
     referral.owner_id = owner.id
-    _event(referral, actor, "re-assigned", f"to {owner.display_name}")
+    record_event(referral, actor, "re-assigned", f"to {owner.display_name}")
     audit.record(
         actor,
         AuditKind.ALTERATION,
@@ -129,7 +116,9 @@ def extend(actor: Actor, referral_id: int, new_due: datetime | None, reason: str
     before = referral.due_at
     referral.due_at = new_due
     escalation.reschedule(referral)
-    _event(referral, actor, "deadline extended", f"to {clock.to_london(new_due):%-d %b %Y %H:%M}")
+    record_event(
+        referral, actor, "deadline extended", f"to {clock.to_london(new_due):%-d %b %Y %H:%M}"
+    )
     audit.record(
         actor,
         AuditKind.ALTERATION,
