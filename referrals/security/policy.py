@@ -18,13 +18,6 @@ def can_view_incident(role: object, incident: Incident | None) -> bool:
         return False
 
 
-def can_see_queue(role: object) -> bool:
-    try:
-        return Role(str(role)) in DESK_ROLES
-    except Exception:
-        return False
-
-
 def can_partner_see_referral(role: object, agency_id: int | None, referral: object) -> bool:
     """A partner sees a referral only if it was routed to their agency and is not withdrawn."""
     from referrals.models.referral import Referral, ReferralState

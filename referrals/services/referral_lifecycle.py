@@ -4,7 +4,6 @@ and the message thread. Every transition is a compare-and-set UPDATE on ``state`
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -355,7 +354,3 @@ def _close_incident_if_done(incident_id: int) -> None:
             .where(Incident.id == incident_id, Incident.status == IncidentStatus.ROUTED)
             .values(status=IncidentStatus.CLOSED)
         )
-
-
-def is_overdue(referral: Referral, now: datetime | None = None) -> bool:
-    return referral.overdue(now or clock.now())
