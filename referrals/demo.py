@@ -16,7 +16,7 @@ from referrals.models.agency import Agency, AgencyKind
 from referrals.models.incident import Incident, IncidentStatus
 from referrals.models.user import Role
 from referrals.reference import BOROUGHS
-from referrals.services import admin, routing
+from referrals.services import admin, generator, routing
 from referrals.services.actors import Actor
 from referrals.synthetic import GIVEN, SCHOOL_KINDS, SCHOOL_WORDS, STREETS
 
@@ -94,27 +94,7 @@ def load_reference_data() -> None:
             kind=AgencyKind.POLICE_DESK,
         ),
     )
-    for code, name in BOROUGHS.items():
-        admin.create_agency(
-            DEMO_ACTOR,
-            admin.AgencyInput(
-                code=f"CSC-{code}",
-                name=f"{name} children's social care front door",
-                kind=AgencyKind.CHILDRENS_SOCIAL_CARE,
-                borough_code=code,
-                notice_email=f"front-door@{code.lower()}.example",
-            ),
-        )
-        admin.create_agency(
-            DEMO_ACTOR,
-            admin.AgencyInput(
-                code=f"MARAC-{code}",
-                name=f"{name} MARAC coordinator",
-                kind=AgencyKind.MARAC,
-                borough_code=code,
-                notice_email=f"marac@{code.lower()}.example",
-            ),
-        )
+    generator.ensure_borough_agencies(DEMO_ACTOR, set())
     for borough, urn, name in school_plan():
         admin.create_agency(
             DEMO_ACTOR,

@@ -34,7 +34,8 @@ from referrals.models.referral import Referral, ReferralEvent, ReferralState
 from referrals.models.routing import DeadlinePolicy, RuleCode
 from referrals.reference import BOROUGHS
 from referrals.runtime import runtime
-from referrals.services import audit, identity_store, intake, pseudonyms
+from referrals.services import admin, audit, identity_store, intake, pseudonyms
+from referrals.services.actors import Actor
 from referrals.services.ages import age_band
 from referrals.services.intake import AdultInput, ChildInput, IncidentInput
 from referrals.services.outcomes import outcomes_for
@@ -107,13 +108,9 @@ class _Ids:
         return self.values[table]
 
 
-def ensure_reference_data() -> int:
-    """Front doors, MARAC coordinators and a few thousand schools, if not there yet."""
-    from referrals.services import admin
-    from referrals.services.actors import Actor
-
-    actor = Actor.system("generator")
-    existing = {a.code for a in db.session.scalars(select(Agency))}
+def ensure_borough_agencies(actor: Actor, existing: set[str]) -> int:
+    """Each borough's children's social care front door and MARAC coordinator, where missing
+    (``existing`` holds the agency codes already there). Shared by the demo data."""
     made = 0
     for code, name in BOROUGHS.items():
         for kind, prefix, label in (
@@ -132,6 +129,14 @@ def ensure_reference_data() -> int:
                     ),
                 )
                 made += 1
+    return made
+
+
+def ensure_reference_data() -> int:
+    """Front doors, MARAC coordinators and a few thousand schools, if not there yet."""
+    actor = Actor.system("generator")
+    existing = {a.code for a in db.session.scalars(select(Agency))}
+    made = ensure_borough_agencies(actor, existing)
     urn = FIRST_URN
     for code, weight in BOROUGH_WEIGHTS.items():
         for n in range(max(1, round(weight * SCHOOLS_PER_WEIGHT))):
