@@ -172,18 +172,23 @@ def demo_generate(incidents: int, batch: int, seed: int, years: float) -> None:
         click.echo(f"reference data: {made} agencies added")
     gen = generator.Generator(incidents, seed=seed, years=years)
     last = started
-    while gen.done < incidents:
-        gen.batch(batch)
-        db.session.commit()
+
+    def progress(written: int) -> None:
+        nonlocal last
         now = time.perf_counter()
-        if now - last >= 5 or gen.done == incidents:
-            rate = gen.done / (now - started)
-            eta = (incidents - gen.done) / rate if rate else 0
+        if now - last >= 5 or written == incidents:
+            rate = written / (now - started)
+            eta = (incidents - written) / rate if rate else 0
             click.echo(
-                f"  {gen.done:>9,}/{incidents:,} incidents  {rate:,.0f}/s  ETA {eta / 60:.1f} min",
+                f"  {written:>9,}/{incidents:,} incidents  {rate:,.0f}/s  ETA {eta / 60:.1f} min",
                 err=True,
             )
             last = now
+
+    try:
+        generator.run(current_app._get_current_object(), gen, batch, progress)  # type: ignore[attr-defined]
+    except generator.WriterFailed as exc:
+        raise click.ClickException(f"generation stopped: {exc}") from exc
     generator.fix_sequences()
     db.session.commit()
     seconds = time.perf_counter() - started

@@ -7,6 +7,7 @@ import hmac
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -16,6 +17,12 @@ NONCE_BYTES = 12
 
 class DecryptionError(Exception):
     """A sealed value could not be opened: wrong key, wrong row, or tampered bytes."""
+
+
+@lru_cache(maxsize=16)
+def _aead(key: bytes) -> AESGCM:
+    """One cipher object per key (building it expands the key schedule every time)."""
+    return AESGCM(key[:32])
 
 
 @dataclass(frozen=True)
@@ -31,7 +38,7 @@ class Keyring:
 
     def seal(self, plaintext: bytes, associated_data: bytes) -> tuple[str, bytes]:
         nonce = os.urandom(NONCE_BYTES)
-        aead = AESGCM(self.keys[self.active_id][:32])
+        aead = _aead(self.keys[self.active_id])
         return self.active_id, nonce + aead.encrypt(nonce, plaintext, associated_data)
 
     def open(self, key_id: str, blob: bytes, associated_data: bytes) -> bytes:
@@ -39,7 +46,7 @@ class Keyring:
         if key is None:
             raise DecryptionError(f"no key with id {key_id!r} is configured")
         try:
-            return AESGCM(key[:32]).decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], associated_data)
+            return _aead(key).decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], associated_data)
         except InvalidTag as exc:
             raise DecryptionError("the sealed value does not match its row or key") from exc
 

@@ -8,10 +8,20 @@ from referrals.models.user import Role, User, UserSession
 
 
 class Principal(UserMixin):  # type: ignore[misc]  # flask_login ships no type hints
+    """Who is asking, as loaded at the start of the request. The plain facts are copied here so
+    that reading them after the request's commit (which expires every loaded row) costs no
+    query: security headers and templates ask after the commit."""
+
     def __init__(self, user: User, session: UserSession, token: str) -> None:
         self.user = user
         self.session = session
         self._token = token
+        self.id: int = user.id
+        self.role: Role = user.role
+        self.agency_id: int | None = user.agency_id
+        self.display_name: str = user.display_name
+        self.email: str = user.email
+        self._active: bool = user.active
 
     def get_id(self) -> str:
         # Flask-Login keeps this in the signed cookie: the random session token, not the user id.
@@ -19,24 +29,4 @@ class Principal(UserMixin):  # type: ignore[misc]  # flask_login ships no type h
 
     @property
     def is_active(self) -> bool:
-        return self.user.active
-
-    @property
-    def id(self) -> int:
-        return self.user.id
-
-    @property
-    def role(self) -> Role:
-        return self.user.role
-
-    @property
-    def agency_id(self) -> int | None:
-        return self.user.agency_id
-
-    @property
-    def display_name(self) -> str:
-        return self.user.display_name
-
-    @property
-    def email(self) -> str:
-        return self.user.email
+        return self._active

@@ -15,7 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
+from sqlalchemy.orm import Session, SessionTransaction
 
 from referrals import clock
 from referrals.extensions import db
@@ -79,14 +80,20 @@ def record(
 ) -> AuditEvent:
     """Append one event in the caller's transaction. Identifiers only: never names or free text
     other than the reason the user typed when asked for one."""
-    session = db.session
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": CHAIN_LOCK_ID})
-    tail = session.execute(
-        select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
-    ).first()
+    session = db.session()
+    tail = session.info.get(_TAIL)
+    if tail is None:
+        # The first event of this transaction: take the chain (PostgreSQL: an advisory lock
+        # held until commit; SQLite: BEGIN IMMEDIATE already holds the write lock) and read
+        # its end. Later events of the same transaction continue from the end kept below.
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": CHAIN_LOCK_ID})
+        row = session.execute(
+            select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
+        ).first()
+        tail = (row.seq, row.hash) if row else (0, GENESIS)
     values: dict[str, Any] = {
-        "seq": tail.seq + 1 if tail else 1,
+        "seq": tail[0] + 1,
         "occurred_at": clock.now(),
         "actor_id": actor.user_id,
         "actor_label": actor.label,
@@ -98,12 +105,26 @@ def record(
         "recipients": ", ".join(recipients) if recipients else None,
         "reason": reason,
         "detail": json.dumps(detail, sort_keys=True, separators=(",", ":")) if detail else None,
-        "prev_hash": tail.hash if tail else GENESIS,
+        "prev_hash": tail[1],
     }
-    event = AuditEvent(**values, hash=event_hash(runtime().audit_key, values))
-    session.add(event)
-    session.flush()
-    return event
+    appended = AuditEvent(**values, hash=event_hash(runtime().audit_key, values))
+    session.add(appended)  # inserted at the next flush, in the order recorded
+    session.info[_TAIL] = (appended.seq, appended.hash)
+    return appended
+
+
+_TAIL = "audit.tail"  # (seq, hash) of this transaction's last event
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_tail_on_rollback(session: Session, _previous: SessionTransaction) -> None:
+    session.info.pop(_TAIL, None)  # a rolled-back savepoint may have held the last event
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_tail(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_TAIL, None)
 
 
 @dataclass(frozen=True)
@@ -122,6 +143,7 @@ def verify(batch: int = 5000) -> VerifyResult:
     key = runtime().audit_key
     base = hmac.new(key, digestmod=hashlib.sha256)
     columns = [getattr(AuditEvent, name) for name in HASHED_FIELDS] + [AuditEvent.hash]
+    db.session.flush()  # events recorded in this transaction, too
     # Core, not the ORM: a plain stream of tuples is what a chain walk needs.
     rows = db.session.connection().execute(
         select(*columns).order_by(AuditEvent.seq).execution_options(yield_per=batch)

@@ -11,15 +11,23 @@ the ORM one incident at a time would take hours at a million. Historic e-mails a
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+import multiprocessing
+import queue
 import random
+import traceback
 import uuid
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import func, select, text
+from flask import Flask
+from sqlalchemy import Connection, func, select, text
 
 from referrals import clock
 from referrals.calendars import DeadlineRule, RuleKind, SchoolCalendar, WorkingCalendar, due_time
@@ -90,6 +98,19 @@ def _weighted(rng: random.Random, pairs: tuple[tuple[Any, int], ...]) -> Any:
     return rng.choices([p for p, _ in pairs], weights=[w for _, w in pairs])[0]
 
 
+# The tables the generator writes, in an order that satisfies their foreign keys.
+TABLES = (
+    "sealed_values",
+    "people",
+    "incidents",
+    "incident_people",
+    "referrals",
+    "referral_events",
+    "escalations",
+    "audit_events",
+)
+
+
 @dataclass
 class Report:
     incidents: int = 0
@@ -97,6 +118,27 @@ class Report:
     referrals: int = 0
     audit_events: int = 0
     rows: int = 0
+
+    def add(self, other: Report) -> None:
+        for name in ("incidents", "people", "referrals", "audit_events", "rows"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass
+class TableRows:
+    table: str
+    columns: tuple[str, ...]
+    rows: list[tuple[Any, ...]]
+
+
+@dataclass
+class Batch:
+    """Rows for one transaction. The audit events are not chained yet: the writer chains them
+    onto the end it finds, under the chain's lock, as :func:`referrals.services.audit.record`."""
+
+    tables: list[TableRows]
+    audit_events: list[dict[str, Any]]
+    report: Report
 
 
 @dataclass
@@ -170,7 +212,6 @@ class Generator:
         self.end = (end or clock.now()).astimezone(UTC)
         self.start = self.end - timedelta(days=365 * years)
         self.linkage_key = runtime().linkage_key
-        self.audit_key = runtime().audit_key
         agencies = list(db.session.scalars(select(Agency).where(Agency.active.is_(True))))
         for agency in agencies:
             # Detached, so that committing each batch does not expire them and reload each one.
@@ -215,7 +256,7 @@ class Generator:
         )
         self.done = 0
         self.report = Report()
-        self.seq, self.tail = 0, audit.GENESIS  # the chain's end, read afresh in each batch
+        self.sqlite = db.session.get_bind().dialect.name == "sqlite"
         self.in_incident: set[int] = set()
 
     def _rules(self) -> dict[AgencyKind, DeadlineRule]:
@@ -305,6 +346,11 @@ class Generator:
                     date_of_birth=self._dob(on, 19, 60) if rng.random() < 0.8 else None,
                 )
             )
+        if len(adults) == 2 and (adults[0].given_name, adults[0].date_of_birth) == (
+            adults[1].given_name,
+            adults[1].date_of_birth,
+        ):
+            adults[1].date_of_birth = None  # intake refuses one person entered twice
         taken: set[tuple[str, str, date]] = set()
         children = [
             self._child(borough, on, taken) for _ in range(_weighted(rng, CHILDREN_WEIGHTS))
@@ -388,75 +434,40 @@ class Generator:
         recipients: str | None = None,
         detail: dict[str, Any] | None = None,
     ) -> None:
+        # seq, prev_hash and hash are added by the writer, which extends the chain (write_batch).
         values: dict[str, Any] = {
-            "seq": self.seq + 1,
             "occurred_at": at,
             "actor_id": None,
             "actor_label": actor,
             "agency_id": None,
-            "kind": kind,
+            "kind": kind.value,
             "action": action,
             "record_type": record_type,
             "record_id": str(record_id),
             "recipients": recipients,
             "reason": None,
             "detail": json.dumps(detail, sort_keys=True, separators=(",", ":")) if detail else None,
-            "prev_hash": self.tail,
         }
-        values["hash"] = audit.event_hash(self.audit_key, values)
-        values["kind"] = kind.value
         rows["audit_events"].append(values)
-        self.seq, self.tail = values["seq"], values["hash"]
 
-    def batch(self, size: int) -> Report:
-        """Generate and insert the next ``size`` incidents in the caller's transaction."""
-        if db.session.get_bind().dialect.name == "postgresql":
-            db.session.execute(
-                text("SELECT pg_advisory_xact_lock(:id)"), {"id": audit.CHAIN_LOCK_ID}
-            )
-        tail = db.session.execute(
-            select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
-        ).first()
-        self.seq, self.tail = (tail.seq, tail.hash) if tail else (0, audit.GENESIS)
-        rows: dict[str, list[dict[str, Any]]] = {
-            t: []
-            for t in (
-                "sealed_values",
-                "people",
-                "incidents",
-                "incident_people",
-                "referrals",
-                "referral_events",
-                "escalations",
-                "audit_events",
-            )
-        }
+    def build(self, size: int) -> Batch:
+        """The next ``size`` incidents as rows, ready for :func:`write_batch`."""
+        rows: dict[str, list[dict[str, Any]]] = {t: [] for t in TABLES}
         now = clock.now()
         report = Report()
         for _ in range(min(size, self.total - self.done)):
             self._one(self._incident(self.done), rows, now, report)
             self.done += 1
-        order = (
-            "sealed_values",
-            "people",
-            "incidents",
-            "incident_people",
-            "referrals",
-            "referral_events",
-            "escalations",
-            "audit_events",
-        )
-        for table in order:
-            if rows[table]:
-                _insert(table, rows[table])
-                report.rows += len(rows[table])
-        report.audit_events = len(rows["audit_events"])
-        self.report.incidents += report.incidents
-        self.report.people += report.people
-        self.report.referrals += report.referrals
-        self.report.audit_events += report.audit_events
-        self.report.rows += report.rows
-        return report
+        events = rows.pop("audit_events")
+        tables = [
+            _as_tuples(table, rows[table], sqlite=self.sqlite)
+            for table in TABLES
+            if rows.get(table)
+        ]
+        report.audit_events = len(events)
+        report.rows = sum(len(t.rows) for t in tables) + len(events)
+        self.report.add(report)
+        return Batch(tables, events, report)
 
     def _seal(
         self, rows: dict[str, list[dict[str, Any]]], purpose: str, value: str, now: datetime
@@ -794,27 +805,159 @@ def _sqlite_datetime(value: datetime | None) -> str | None:
     """What SQLAlchemy's SQLite DateTime stores: naive UTC text with microseconds."""
     if value is None:
         return None
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.isoformat(" ", "microseconds")[:26]  # without the "+00:00"
 
 
-def _insert(table: str, rows: list[dict[str, Any]]) -> None:
-    """Bulk insert. On SQLite the driver's executemany is fed plain tuples (SQLAlchemy's per-value
-    processing was a fifth of the time); PostgreSQL uses Core's multi-row INSERT."""
-    if db.session.get_bind().dialect.name != "sqlite":
-        db.session.execute(db.metadata.tables[table].insert(), rows)
-        return
-    columns = list(rows[0])
-    moments = {c for c in columns if isinstance(db.metadata.tables[table].c[c].type, UTCDateTime)}
-    sql = (
-        f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608 - names from our own rows
-        f"VALUES ({', '.join('?' for _ in columns)})"
-    )
-    converters = [(_sqlite_datetime if c in moments else None) for c in columns]
-    values = [
-        tuple(v if f is None else f(v) for f, v in zip(converters, row.values(), strict=True))
-        for row in rows
+def _as_tuples(table: str, rows: list[dict[str, Any]], *, sqlite: bool) -> TableRows:
+    """Rows as plain tuples in column order. For SQLite the moments are formatted here, in the
+    process that builds, so that the writer only writes (SQLAlchemy's per-value processing was a
+    fifth of the time); psycopg adapts aware datetimes itself."""
+    columns = tuple(rows[0])
+    getter = itemgetter(*columns)
+    moments = [
+        i
+        for i, c in enumerate(columns)
+        if isinstance(db.metadata.tables[table].c[c].type, UTCDateTime)
     ]
-    db.session.connection().exec_driver_sql(sql, values)
+    if not (sqlite and moments):
+        return TableRows(table, columns, [getter(row) for row in rows])
+    converted = []
+    for row in rows:
+        values = list(getter(row))
+        for i in moments:
+            values[i] = _sqlite_datetime(values[i])
+        converted.append(tuple(values))
+    return TableRows(table, columns, converted)
+
+
+def write_batch(connection: Connection, batch: Batch) -> None:
+    """Insert one batch in the connection's transaction, its audit events chained onto the end
+    of the audit chain (PostgreSQL: under the chain's advisory lock; SQLite: BEGIN IMMEDIATE)."""
+    postgres = connection.dialect.name == "postgresql"
+    if postgres:
+        connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": audit.CHAIN_LOCK_ID})
+    tail = connection.execute(
+        select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
+    ).first()
+    seq, previous = (tail.seq, tail.hash) if tail else (0, audit.GENESIS)
+    key = runtime().audit_key
+    keyed = hmac.new(key, digestmod=hashlib.sha256)
+    events = []
+    for values in batch.audit_events:
+        seq += 1
+        chained = {"seq": seq, **values, "prev_hash": previous}
+        previous = chained["hash"] = audit.event_hash(key, chained, base=keyed)
+        events.append(chained)
+    tables = batch.tables
+    if events:
+        tables = [*tables, _as_tuples("audit_events", events, sqlite=not postgres)]
+    for part in tables:
+        names = ", ".join(part.columns)
+        if postgres:
+            cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            with cursor.copy(f"COPY {part.table} ({names}) FROM STDIN") as copy:
+                for row in part.rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join("?" for _ in part.columns)
+            connection.exec_driver_sql(
+                f"INSERT INTO {part.table} ({names}) VALUES ({marks})",  # noqa: S608 - our names
+                part.rows,
+            )
+
+
+# SQLite's page cache for the writer, in KiB (negative means KiB): the random keys of the
+# unique indexes (sealed value ids, pseudonyms, link hashes) stay in memory at a million.
+WRITER_CACHE_KIB = 2_000_000
+
+
+def _writer(app: Flask, todo: Any, done: Any) -> None:
+    """The writing process: takes batches off ``todo`` until ``None``, one transaction each,
+    and reports each written batch (or the failure) on ``done``."""
+    try:
+        with app.app_context():
+            db.engine.dispose(close=False)  # never touch a connection inherited from the parent
+            with db.engine.connect() as connection:
+                if connection.dialect.name == "sqlite":
+                    raw = connection.connection.driver_connection  # outside any transaction
+                    raw.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")  # type: ignore[union-attr]
+                    raw.execute("PRAGMA wal_autocheckpoint=20000")  # type: ignore[union-attr]
+                    raw.execute("PRAGMA synchronous=OFF")  # type: ignore[union-attr]
+                while (batch := todo.get()) is not None:
+                    with connection.begin():
+                        write_batch(connection, batch)
+                    done.put(("written", batch.report.incidents))
+        done.put(("finished", 0))
+    except BaseException:  # reported to the parent, which stops and says why
+        done.put(("failed", traceback.format_exc()))
+
+
+class WriterFailed(RuntimeError):
+    pass
+
+
+def run(
+    app: Flask,
+    gen: Generator,
+    batch_size: int,
+    progress: Callable[[int], None] = lambda written: None,
+) -> None:
+    """Build batches here and write them in a second process, so that on two cores building
+    (Python: shapes, AES-GCM, HMACs) and writing (the database's B-trees) overlap. Each batch is
+    committed on its own; ``progress`` is told how many incidents are written so far."""
+    db.session.remove()
+    db.engine.dispose()  # no open connection crosses the fork
+    context = multiprocessing.get_context("fork")
+    todo = context.Queue(maxsize=3)
+    done = context.Queue()
+    writer = context.Process(target=_writer, args=(app, todo, done), name="generator-writer")
+    writer.start()
+    written = 0
+
+    def drain(block: bool) -> bool:
+        """Read the writer's reports; True once it has finished."""
+        nonlocal written
+        while True:
+            try:
+                what, value = done.get(timeout=1) if block else done.get_nowait()
+            except queue.Empty:
+                if not writer.is_alive() and done.empty():
+                    raise WriterFailed(
+                        f"the writer stopped (exit code {writer.exitcode})"
+                    ) from None
+                if not block:
+                    return False
+                continue
+            if what == "failed":
+                raise WriterFailed(value)
+            if what == "finished":
+                return True
+            written += value
+            progress(written)
+
+    def send(batch: Batch | None) -> None:
+        while True:
+            try:
+                todo.put(batch, timeout=1)
+                return
+            except queue.Full:
+                drain(block=False)  # the writer is busy: see whether it is still alive
+
+    try:
+        while gen.done < gen.total:
+            send(gen.build(batch_size))
+            drain(block=False)
+        send(None)
+        while not drain(block=True):
+            pass
+        writer.join()
+    except BaseException:  # the writer failed, or the parent was interrupted
+        writer.terminate()  # a batch it was writing is rolled back with its transaction
+        writer.join()
+        todo.cancel_join_thread()  # what the writer never took is dropped, not waited for
+        raise
 
 
 def fix_sequences() -> None:

@@ -6,7 +6,8 @@ import json
 import uuid
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, insert, select
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 from referrals.extensions import db
 from referrals.models.identity import SealedValue
@@ -26,14 +27,45 @@ def sealed_row(purpose: str, plaintext: str) -> dict[str, object]:
 
 
 def seal(purpose: str, plaintext: str) -> SealedValue:
-    value_id = str(uuid.uuid4())
-    key_id, blob = runtime().keyring.seal(plaintext.encode(), _associated_data(value_id, purpose))
-    sealed = SealedValue(id=value_id, purpose=purpose, key_id=key_id, ciphertext=blob)
-    db.session.add(sealed)
-    # Rows that point at a sealed value hold only its id (no relationship), so the unit of work
-    # cannot order the inserts itself: write the sealed value first.
-    db.session.flush()
-    return sealed
+    """Seal a value for this unit of work. Rows that point at a sealed value hold only its id
+    (no relationship), so the unit of work cannot order the inserts itself: sealed values wait
+    here and are written together, in one statement, before anything else at the next flush or
+    at commit, or before the next statement (see :func:`write_pending`). The value returned is
+    for its ``id``."""
+    row = sealed_row(purpose, plaintext)
+    db.session.info.setdefault(_PENDING, []).append(row)
+    return SealedValue(**row)
+
+
+_PENDING = "identity_store.pending"
+
+
+def write_pending(session: Session) -> None:
+    """Insert the values sealed in this unit of work and not written yet."""
+    rows = session.info.pop(_PENDING, None)
+    if rows:
+        session.connection().execute(insert(SealedValue), rows)  # no autoflush
+
+
+@event.listens_for(Session, "before_flush")
+def _before_flush(session: Session, _context: object, _instances: object) -> None:
+    write_pending(session)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _before_statement(state: ORMExecuteState) -> None:
+    write_pending(state.session)  # a statement may point at them (compare-and-set UPDATEs)
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    write_pending(session)  # also when nothing else is left to flush
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # committed or rolled back: nothing sealed is left waiting
+        session.info.pop(_PENDING, None)
 
 
 def seal_optional(purpose: str, plaintext: str | None) -> SealedValue | None:
@@ -56,6 +88,7 @@ def unseal(sealed: SealedValue) -> str:
 def unseal_id(value_id: str | None) -> str | None:
     if value_id is None:
         return None
+    write_pending(db.session())
     sealed = db.session.get(SealedValue, value_id)
     return unseal(sealed) if sealed is not None else None
 

@@ -25,8 +25,9 @@ from referrals.models.incident import (
     PersonRole,
     RiskGrade,
 )
-from referrals.models.person import PersonKind
+from referrals.models.person import Person, PersonKind
 from referrals.reference import BOROUGHS
+from referrals.runtime import runtime
 from referrals.services import audit, identity_store, pseudonyms
 from referrals.services.actors import Actor
 from referrals.services.ages import ADULT_MINIMUM_AGE, CHILD_AGE_LIMIT, age_band, age_on
@@ -230,7 +231,31 @@ def validate(
     )
     for i, child in enumerate(data.children):
         _validate_child(errors, f"children-{i}", child, incident_day, schools)
+    _refuse_repeats(errors, data)
     return dict(errors), schools
+
+
+def _refuse_repeats(errors: _Errors, data: IncidentInput) -> None:
+    """One person entered twice (the same name and date of birth, as pseudonyms match them)
+    would be one person in the household twice."""
+    key = runtime().linkage_key
+    seen: dict[str, str] = {}
+    entries: list[tuple[str, str, AdultInput | ChildInput]] = [
+        *((f"adults-{i}", f"adult {i + 1}", a) for i, a in enumerate(data.adults)),
+        *((f"children-{i}", f"child {i + 1}", c) for i, c in enumerate(data.children)),
+    ]
+    for path, label, who in entries:
+        link = pseudonyms.link_hash(key, who.given_name, who.family_name, who.date_of_birth)
+        if link is None:
+            continue
+        if link in seen:
+            errors.add(
+                f"{path}-given_name",
+                f"This person has the same name and date of birth as {seen[link]}: "
+                "enter each person once",
+            )
+        else:
+            seen[link] = label
 
 
 def _validate_risk(errors: _Errors, data: IncidentInput) -> None:
@@ -389,49 +414,36 @@ def log_incident(actor: Actor, data: IncidentInput) -> tuple[Incident, bool]:
         return winner, False
 
     on = clock.to_london(incident.occurred_at).date()
-    position = 0
-    for adult in data.adults:
-        assert adult.role is not None
-        _add_person(
-            actor,
-            incident,
-            position,
-            adult.role,
-            PersonKind.ADULT,
-            adult.given_name,
-            adult.family_name,
-            adult.date_of_birth,
-            adult.address,
-            adult.phone,
-            on,
-        )
-        position += 1
-    for child in data.children:
-        link = _add_person(
-            actor,
-            incident,
-            position,
-            PersonRole.CHILD,
-            PersonKind.CHILD,
-            child.given_name,
-            child.family_name,
-            child.date_of_birth,
-            child.address,
-            "",
-            on,
-        )
-        urn = child.school_urn.strip()
-        link.borough_code = child.borough_code
-        link.lives_there = child.lives_there
-        link.present = child.present
-        link.present_where_sealed_id = _sealed_id("child.present_where", child.present_where)
-        link.spoken_to = child.spoken_to
-        link.voice_sealed_id = _sealed_id("child.voice", child.voice)
-        link.school_id = schools[urn].id if urn else None
-        link.home_educated = child.home_educated
-        link.known_to_social_care = child.known_to_social_care
-        position += 1
-    db.session.flush()
+    household: list[tuple[PersonRole, AdultInput | ChildInput]] = [
+        *((adult.role or PersonRole.OTHER_ADULT, adult) for adult in data.adults),
+        *((PersonRole.CHILD, child) for child in data.children),
+    ]
+    resolved = pseudonyms.resolve(
+        [
+            pseudonyms.Identifiers(
+                PersonKind.CHILD if role is PersonRole.CHILD else PersonKind.ADULT,
+                who.given_name.strip(),
+                who.family_name.strip(),
+                who.date_of_birth,
+            )
+            for role, who in household
+        ]
+    )
+    for position, ((role, who), (person, matched)) in enumerate(
+        zip(household, resolved, strict=True)
+    ):
+        link = _link(actor, incident, position, role, who, person, matched, on)
+        if isinstance(who, ChildInput):
+            urn = who.school_urn.strip()
+            link.borough_code = who.borough_code
+            link.lives_there = who.lives_there
+            link.present = who.present
+            link.present_where_sealed_id = _sealed_id("child.present_where", who.present_where)
+            link.spoken_to = who.spoken_to
+            link.voice_sealed_id = _sealed_id("child.voice", who.voice)
+            link.school_id = schools[urn].id if urn else None
+            link.home_educated = who.home_educated
+            link.known_to_social_care = who.known_to_social_care
     audit.record(
         actor,
         AuditKind.COLLECTION,
@@ -442,7 +454,7 @@ def log_incident(actor: Actor, data: IncidentInput) -> tuple[Incident, bool]:
             "source": data.source,
             "adults": len(data.adults),
             "children": len(data.children),
-            "people": [p.person.pseudonym for p in incident.people],
+            "people": [person.pseudonym for person, _ in resolved],
         },
     )
     return incident, True
@@ -453,28 +465,26 @@ def _sealed_id(purpose: str, text: str) -> str | None:
     return sealed.id if sealed else None
 
 
-def _add_person(
+def _link(
     actor: Actor,
     incident: Incident,
     position: int,
     role: PersonRole,
-    kind: PersonKind,
-    given: str,
-    family: str,
-    dob: date | None,
-    address: str,
-    phone: str,
+    who: AdultInput | ChildInput,
+    person: Person,
+    matched: bool,
     on: date,
 ) -> IncidentPerson:
-    person, matched = pseudonyms.find_or_create(kind, given.strip(), family.strip(), dob)
+    """The person's part in this incident, with their identifiers sealed; a person already
+    known is recorded as matched (combination) with how often they were seen before."""
     identity = identity_store.seal_json(
         "person.identity",
         {
-            "given_name": given.strip(),
-            "family_name": family.strip(),
-            "date_of_birth": dob.isoformat() if dob else None,
-            "address": address.strip(),
-            "phone": phone.strip(),
+            "given_name": who.given_name.strip(),
+            "family_name": who.family_name.strip(),
+            "date_of_birth": who.date_of_birth.isoformat() if who.date_of_birth else None,
+            "address": who.address.strip(),
+            "phone": who.phone.strip() if isinstance(who, AdultInput) else "",
         },
     )
     seen_before = 0
@@ -498,10 +508,10 @@ def _add_person(
         position=position,
         role=role,
         identity_sealed_id=identity.id,
-        age_band=age_band(dob, on),
+        age_band=age_band(who.date_of_birth, on),
         seen_before_count=seen_before,
     )
-    incident.people.append(link)
+    db.session.add(link)  # not incident.people.append: that would load the collection first
     return link
 
 

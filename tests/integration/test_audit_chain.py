@@ -124,3 +124,19 @@ def test_event_holds_reason_and_recipients(app: Flask) -> None:
         stored = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.seq == event.seq))
         assert stored is not None
         assert (stored.reason, stored.recipients) == ("checking the school", "SCH-900001")
+
+
+def test_an_event_undone_with_its_savepoint_leaves_the_chain_whole(app: Flask) -> None:
+    """Events of one transaction continue from the end it read once; an event rolled back with
+    a savepoint must not become the end the next event chains to."""
+    with app.app_context():
+        audit.record(SYSTEM, AuditKind.SECURITY, "kept.first", "user", 1)
+        with pytest.raises(RuntimeError), db.session.begin_nested():
+            audit.record(SYSTEM, AuditKind.SECURITY, "undone", "user", 2)
+            db.session.flush()
+            raise RuntimeError("roll the savepoint back")
+        audit.record(SYSTEM, AuditKind.SECURITY, "kept.second", "user", 3)
+        db.session.commit()
+        actions = db.session.scalars(sa.select(AuditEvent.action).order_by(AuditEvent.seq)).all()
+        assert actions == ["kept.first", "kept.second"]
+        assert audit.verify().ok

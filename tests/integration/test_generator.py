@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, datetime
 
+import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
@@ -16,7 +17,7 @@ from referrals.models.agency import Agency, AgencyKind
 from referrals.models.incident import Incident, IncidentPerson, PersonRole
 from referrals.models.person import Person
 from referrals.models.referral import Referral, ReferralState
-from referrals.services import audit, identity_store
+from referrals.services import audit, generator, identity_store
 from tests.factories import log_incident
 
 
@@ -74,3 +75,20 @@ def test_generate_keeps_the_invariants(app: Flask) -> None:
     log_incident(app)
     with app.app_context():
         assert db.session.scalar(select(func.count(Incident.id))) == 451
+
+
+def test_a_batch_that_fails_stops_generation_and_leaves_no_half(app: Flask) -> None:
+    """The writer runs in its own process; when a batch cannot be written, generation stops
+    with the database's reason and that batch's rows are rolled back together."""
+    clock.freeze(datetime(2026, 11, 23, 10, 0, tzinfo=UTC))
+    with app.app_context():
+        generator.ensure_reference_data()
+        db.session.commit()
+        gen = generator.Generator(300, years=1)
+    log_incident(app)  # takes the incident id the generator planned for its first incident
+    with app.app_context(), pytest.raises(generator.WriterFailed, match=r"(?i)unique|duplicate"):
+        generator.run(app, gen, 100)
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Incident.id))) == 1
+        assert db.session.scalar(select(func.count(Referral.id))) == 0
+        assert audit.verify().ok

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -147,3 +148,44 @@ def test_names_dates_of_birth_and_addresses_are_not_in_the_sqlite_file(app: Flas
     # ...and the data is really there, sealed: the incident can be read back.
     with app.app_context():
         assert db.session.query(IncidentPerson).count() == 2
+
+
+def test_one_person_entered_twice_is_refused_not_a_crash(app: Flask) -> None:
+    errors = _errors(
+        app,
+        children=[child(), child(given_name="Sam"), child(given_name=" robin ", voice="hello")],
+    )
+    assert errors == {
+        "children-2-given_name": "This person has the same name and date of birth as child 1: "
+        "enter each person once"
+    }
+
+
+def test_a_household_is_resolved_together_known_and_new_alike(app: Flask) -> None:
+    """Pseudonyms for a whole household come from one look-up: a known child is matched, each
+    new one gets a pseudonym of their own, and the collection event lists them in order."""
+    log_incident(app, **incident_at(NOW - timedelta(days=10)))
+    second = log_incident(
+        app,
+        children=[child(given_name="Sam"), child(), child(given_name="Kit")],
+        adults=[adult(), adult(role=PersonRole.SUSPECT, given_name="Jo", date_of_birth=None)],
+    )
+    with app.app_context():
+        links = (
+            db.session.query(IncidentPerson)
+            .filter_by(incident_id=second)
+            .order_by(IncidentPerson.position)
+            .all()
+        )
+        assert [link.role for link in links] == [PersonRole.VICTIM, PersonRole.SUSPECT] + [
+            PersonRole.CHILD
+        ] * 3
+        assert [link.seen_before_count for link in links] == [1, 0, 0, 1, 0]
+        pseudonyms = [link.person.pseudonym for link in links]
+        assert len(set(pseudonyms)) == 5
+        logged = (
+            db.session.query(AuditEvent)
+            .filter_by(action="incident.logged", record_id=str(second))
+            .one()
+        )
+        assert f'"people":{json.dumps(pseudonyms, separators=(",", ":"))}' in (logged.detail or "")
