@@ -44,8 +44,9 @@ class Referral(Base):
     __table_args__ = (
         UniqueConstraint("incident_id", "subject_id", "agency_id"),
         Index("ix_referrals_inbox", "agency_id", "sent_at", "id"),
-        Index("ix_referrals_agency_due", "agency_id", "state", "due_at"),
-        Index("ix_referrals_due", "state", "due_at"),
+        # Covering: the board and the tab counts read open work from these alone.
+        Index("ix_referrals_agency_due", "agency_id", "state", "due_at", "paused_at"),
+        Index("ix_referrals_due", "state", "due_at", "paused_at", "agency_id"),
         Index("ix_referrals_escalation", "next_escalation_at"),
         # Partial: only paused rows, so no plan for "paused_at IS NULL" can pick it.
         Index(

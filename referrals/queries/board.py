@@ -71,35 +71,21 @@ def attention(
     return Page(items=rows, older=Cursor(last.due_at, last.id) if last else None, newer=None)
 
 
-def agencies_with_attention(now: datetime) -> list[tuple[int, str]]:
-    """The agencies the board's filter offers: those with something overdue or due soon (a few
-    dozen), not every school in London."""
-    rows = db.session.execute(
-        select(Agency.id, Agency.name)
-        .where(
-            Agency.id.in_(
-                select(Referral.agency_id).where(
-                    Referral.state.in_(AWAITING),
-                    Referral.paused_at.is_(None),
-                    Referral.due_at < now + DUE_SOON,
-                )
-            )
-        )
-        .order_by(Agency.name)
-    )
-    return [(r.id, r.name) for r in rows]
+def agency_name(agency_id: int) -> str | None:
+    """The name of the agency the board is filtered to (the filter is set from a row's link:
+    at a million incidents, the agencies with something overdue run to a thousand schools)."""
+    name: str | None = db.session.scalar(select(Agency.name).where(Agency.id == agency_id))
+    return name
 
 
 def counts(filters: BoardFilters, now: datetime) -> dict[str, int]:
     """Overdue and due-soon counts in one pass over open work (never over history)."""
-    base = (
+    overdue, soon = db.session.execute(
         _scoped(filters)
         .where(Referral.paused_at.is_(None), Referral.due_at < now + DUE_SOON)
-        .subquery()
-    )
-    overdue, soon = db.session.execute(
-        select(
-            func.count(case((base.c.due_at < now, 1))), func.count(case((base.c.due_at >= now, 1)))
+        .with_only_columns(
+            func.count(case((Referral.due_at < now, 1))),
+            func.count(case((Referral.due_at >= now, 1))),
         )
     ).one()
     return {"overdue": int(overdue or 0), "due_soon": int(soon or 0)}

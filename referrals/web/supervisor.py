@@ -51,7 +51,6 @@ def board() -> str:
         after=Cursor.decode(request.args.get("after")),
         page_size=runtime().settings.page_size,
     )
-    agencies = board_queries.agencies_with_attention(now)
     args = {k: v for k, v in request.args.items() if k != "after"}
     return render_template(
         "supervisor/board.html",
@@ -61,11 +60,12 @@ def board() -> str:
         counts=board_queries.counts(filters, now),
         paused=board_queries.paused(filters),
         failed=board_queries.failed_email(),
-        agencies=agencies,
+        agency_name=board_queries.agency_name(filters.agency_id) if filters.agency_id else None,
         boroughs=borough_choices(),
         grades=list(RiskGrade),
         staff=supervision.desk_staff(),
         args=args,
+        others={k: v for k, v in args.items() if k != "agency"},
     )
 
 

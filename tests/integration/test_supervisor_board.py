@@ -83,6 +83,28 @@ def test_board_filters(board: tuple[FlaskClient, str, list[int]]) -> None:
     assert "Nothing is overdue" in nobody.text
 
 
+def test_an_agency_is_chosen_from_its_row_not_a_list_of_every_agency(
+    app: Flask, board: tuple[FlaskClient, str, list[int]]
+) -> None:
+    """At a million incidents a thousand schools have something overdue: the board offers no
+    list of them; each row's agency name filters the board to that agency, keeping the other
+    filters, and says which agency it shows with a way back."""
+    import re
+
+    client, _, ids = board
+    with app.app_context():
+        agency_id = db.session.scalar(select(Referral.agency_id).where(Referral.id == ids[1]))
+    page = client.get("/supervisor/?risk=high")
+    assert 'id="agency"' not in page.text
+    link = re.search(rf'href="(/supervisor/\?[^"]*agency={agency_id}[^"]*)"', page.text)
+    assert link, "each row's agency links to the board filtered to that agency"
+    filtered = client.get(link[1].replace("&amp;", "&"))
+    assert "Showing only" in filtered.text and "Show every agency" in filtered.text
+    assert _refs_on(filtered.text) == [f"REF-{ids[1]:06d}"]  # high risk and that agency
+    unknown = client.get("/supervisor/?agency=999999")
+    assert "No agency has that number" in unknown.text
+
+
 def test_desk_officer_cannot_reach_the_board(app: Flask) -> None:
     _, email = user_with(app, Role.DESK_OFFICER)
     client = app.test_client()
