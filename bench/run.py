@@ -236,14 +236,27 @@ def intake_form(token: str) -> dict[str, Any]:
 
 def run_engine(engine: str, url: str) -> list[dict[str, Any]]:
     global N
-    started = time.perf_counter()
+    generated: list[dict[str, Any]] = []
     if not EXISTING:
         flask_cli(url, "db", "upgrade")
         flask_cli(url, "demo", "load")
+        started = time.perf_counter()
         out = flask_cli(url, "demo", "generate", "--incidents", str(N))
+        seconds = time.perf_counter() - started
         print(
-            f"[{engine}] generated {N:,} incidents in {time.perf_counter() - started:.0f} s: "
+            f"[{engine}] generated {N:,} incidents in {seconds:.0f} s: "
             f"{out.strip().splitlines()[-1]}"
+        )
+        generated.append(
+            {
+                "name": "demo generate (whole command)",
+                "engine": engine,
+                "n": N,
+                "median_ms": round(seconds * 1000),
+                "p95_ms": None,
+                "baseline_ratio": None,
+                "per_s": round(N / seconds),
+            }
         )
     app = bench_app(url)
     if EXISTING:
@@ -258,6 +271,7 @@ def run_engine(engine: str, url: str) -> list[dict[str, Any]]:
         recent = db.session.scalar(sa.select(sa.func.max(Incident.id)))
     baseline = summary(timed(get(anonymous, "/_bench/baseline")))
     results = [
+        *generated,
         {
             "name": "baseline (layout, no database)",
             "engine": engine,
@@ -265,7 +279,7 @@ def run_engine(engine: str, url: str) -> list[dict[str, Any]]:
             "median_ms": baseline[0],
             "p95_ms": baseline[1],
             "baseline_ratio": 1.0,
-        }
+        },
     ]
     for name, client, url_ in (
         ("desk queue", desk, "/desk/"),
@@ -339,6 +353,18 @@ def sweep(app: Flask, engine: str) -> dict[str, Any]:
                 .limit(100)
             ).all()
             assert len(ids) == 100, "BENCH_N is too small for 500 high-risk referrals"
+            before = [
+                dict(row._mapping)
+                for row in db.session.execute(
+                    sa.select(
+                        Referral.id,
+                        Referral.state,
+                        Referral.escalation_level,
+                        Referral.due_at,
+                        Referral.next_escalation_at,
+                    ).where(Referral.id.in_(ids))
+                )
+            ]
             db.session.execute(
                 sa.update(Referral)
                 .where(Referral.id.in_(ids))
@@ -354,6 +380,11 @@ def sweep(app: Flask, engine: str) -> dict[str, Any]:
         taken = tasks.sweep(app, "bench")
         samples.append((time.perf_counter() - start) * 1000)
         assert taken == len(ids), (taken, len(ids))
+        with app.app_context():
+            # Put them back as they were, so that the next run on this database does not find
+            # 500 more overdue (their escalation rows keep them out of the next sample).
+            db.session.execute(sa.update(Referral), before)
+            db.session.commit()
     median, p95 = summary(samples)
     return {
         "name": "overdue sweep, 100 newly overdue",
@@ -402,17 +433,55 @@ def table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def _size(n: int) -> int:
+    """The size a run is filed under: n to two significant figures (a database measured again
+    holds the few incidents each run's intake added)."""
+    return round(n, 2 - len(str(n)))
+
+
+def merged(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The new results, with the earlier ones for other engines and sizes kept beside them (a
+    run at a million on one engine does not erase the figures at ten thousand)."""
+    measured = {(r["engine"], _size(r["n"])) for r in results}
+    earlier = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
+    kept = [r for r in earlier if (r["engine"], _size(r["n"])) not in measured]
+    return sorted(kept + results, key=lambda r: (r["n"] >= 100_000, r["engine"] != "sqlite"))
+
+
+def markdown(rows: list[dict[str, Any]]) -> str:
+    """The results as the README's table (``bench/run.py --markdown``)."""
+
+    def cell(value: Any) -> str:
+        return "" if value is None else f"{value:,}" if isinstance(value, int) else str(value)
+
+    lines = [
+        "| measure | engine | incidents | median ms | p95 ms | p95 ÷ baseline p95 | per second |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        name = f"{r['name']} ({r['rss_mb']} MB)" if "rss_mb" in r else r["name"]
+        lines.append(
+            f"| {name} | {r['engine']} | {r['n']:,} | {cell(r['median_ms'])} | "
+            f"{cell(r['p95_ms'])} | {cell(r['baseline_ratio'])} | {cell(r.get('per_s'))} |"
+        )
+    return "\n".join(lines)
+
+
 def main() -> None:
+    if sys.argv[1:] == ["--markdown"]:
+        print(markdown(json.loads(RESULTS.read_text())))
+        return
     print(
-        f"benchmark: N={N:,} incidents, {REPEAT} requests per page, on "
+        f"benchmark: {'the database at BENCH_DATABASE_URL' if EXISTING else f'N={N:,} incidents'}"
+        f", {REPEAT} requests per page, on "
         f"{platform.node()} ({os.cpu_count()} cores, Python {platform.python_version()})"
     )
     results = []
     for engine, url in databases():
         results += run_engine(engine, url)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     print(table(results))
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(merged(results), indent=2) + "\n")
     print(f"written to {RESULTS.relative_to(ROOT)}")
 
 

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy.orm import defaultload
 
 from referrals.extensions import db
 from referrals.models.agency import Agency
-from referrals.models.incident import Incident, RiskGrade
+from referrals.models.incident import Incident, IncidentPerson, RiskGrade
 from referrals.models.outbox import OutboxMessage, OutboxState
 from referrals.models.referral import AWAITING, Referral
 from referrals.queries.paging import Cursor, Page
@@ -43,6 +44,10 @@ def _scoped(filters: BoardFilters) -> Select[Referral]:
     return stmt
 
 
+# What a board row shows: the incident, the agency, the subject's pseudonym; not the school.
+_BOARD_ROW = (defaultload(Referral.subject).lazyload(IncidentPerson.school),)
+
+
 def attention(
     filters: BoardFilters, now: datetime, *, after: Cursor | None, page_size: int
 ) -> Page[Referral]:
@@ -63,7 +68,12 @@ def attention(
             .limit(page_size + 1)
         )
     )
-    loaded = {r.id: r for r in db.session.scalars(select(Referral).where(Referral.id.in_(ids)))}
+    loaded = {
+        r.id: r
+        for r in db.session.scalars(
+            select(Referral).where(Referral.id.in_(ids)).options(*_BOARD_ROW)
+        )
+    }
     rows = [loaded[i] for i in ids]
     more = len(rows) > page_size
     rows = rows[:page_size]
@@ -98,6 +108,7 @@ def paused(filters: BoardFilters, limit: int = 50) -> list[Referral]:
             .where(Referral.paused_at.is_not(None))
             .order_by(Referral.paused_at)
             .limit(limit)
+            .options(*_BOARD_ROW)
         )
     )
 

@@ -961,9 +961,12 @@ def run(
 
 
 def fix_sequences() -> None:
-    """PostgreSQL: move each id sequence past the ids the generator assigned itself."""
+    """PostgreSQL: move each id sequence past the ids the generator assigned itself, and
+    refresh the planner's statistics after the bulk load (SQLite keeps none unless asked)."""
     if db.session.get_bind().dialect.name != "postgresql":
         return
+    for table in TABLES:
+        db.session.execute(text(f"ANALYZE {table}"))
     for table in (
         "incidents",
         "people",
