@@ -23,7 +23,7 @@ from referrals.intake_json import parse_notification
 from referrals.jobs import scheduler
 from referrals.models.user import Role
 from referrals.runtime import runtime
-from referrals.services import admin, audit, generator, identity_store, intake
+from referrals.services import admin, audit, bulk_load, generator, identity_store, intake
 from referrals.services.actors import Actor
 from referrals.services.errors import InvalidInput
 
@@ -186,10 +186,10 @@ def demo_generate(incidents: int, batch: int, seed: int, years: float) -> None:
             last = now
 
     try:
-        generator.run(current_app._get_current_object(), gen, batch, progress)  # type: ignore[attr-defined]
-    except generator.WriterFailed as exc:
+        bulk_load.run(current_app._get_current_object(), gen, batch, progress)  # type: ignore[attr-defined]
+    except bulk_load.WriterFailed as exc:
         raise click.ClickException(f"generation stopped: {exc}") from exc
-    generator.fix_sequences()
+    bulk_load.finish(generator.TABLES)
     db.session.commit()
     seconds = time.perf_counter() - started
     r = gen.report

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import event, select, text
+from sqlalchemy import Connection, event, select, text
 from sqlalchemy.orm import Session, SessionTransaction
 
 from referrals import clock
@@ -67,6 +67,18 @@ def event_hash(key: bytes, values: dict[str, Any], base: Any = None) -> str:
     return str(mac.hexdigest())
 
 
+def take_chain(connection: Connection) -> tuple[int, str]:
+    """Take the chain for the rest of the connection's transaction (PostgreSQL: an advisory
+    lock held until commit; SQLite: BEGIN IMMEDIATE already holds the write lock) and return
+    its end, ``(seq, hash)``, from which the transaction's events continue."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": CHAIN_LOCK_ID})
+    row = connection.execute(
+        select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
+    ).first()
+    return (row.seq, row.hash) if row else (0, GENESIS)
+
+
 def record(
     actor: Actor,
     kind: AuditKind,
@@ -83,15 +95,9 @@ def record(
     session = db.session()
     tail = session.info.get(_TAIL)
     if tail is None:
-        # The first event of this transaction: take the chain (PostgreSQL: an advisory lock
-        # held until commit; SQLite: BEGIN IMMEDIATE already holds the write lock) and read
-        # its end. Later events of the same transaction continue from the end kept below.
-        if session.get_bind().dialect.name == "postgresql":
-            session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": CHAIN_LOCK_ID})
-        row = session.execute(
-            select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
-        ).first()
-        tail = (row.seq, row.hash) if row else (0, GENESIS)
+        # The first event of this transaction; later ones continue from the end kept below.
+        session.flush()  # an event an undone savepoint forgot is read back from the table
+        tail = take_chain(session.connection())
     values: dict[str, Any] = {
         "seq": tail[0] + 1,
         "occurred_at": clock.now(),

@@ -5,36 +5,28 @@ synthetic schools, a risk mix, repeat victimisation (the same child again within
 spread over years, and partners who acknowledge on time, late or never. Every incident passes
 :func:`referrals.services.intake.validate`; identities are sealed by the identity store's own
 code; pseudonyms come from the same keyed HMAC; the audit chain is extended with the same hash.
-Rows are written in bulk (Core ``executemany``), a batch per transaction, because going through
-the ORM one incident at a time would take hours at a million. Historic e-mails are not generated.
+This module shapes the rows; :mod:`referrals.services.bulk_load` writes them in bulk in a second
+process, a batch per transaction, because going through the ORM one incident at a time would take
+hours at a million. Historic e-mails are not generated.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-import multiprocessing
-import queue
 import random
-import traceback
 import uuid
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from operator import itemgetter
 from typing import Any
 
-from flask import Flask
-from sqlalchemy import Connection, func, select, text
+from sqlalchemy import func, select
 
 from referrals import clock
 from referrals.calendars import DeadlineRule, RuleKind, SchoolCalendar, WorkingCalendar, due_time
-from referrals.db import UTCDateTime
 from referrals.extensions import db
 from referrals.models.agency import Agency, AgencyKind
-from referrals.models.audit import AuditEvent, AuditKind
+from referrals.models.audit import AuditKind
 from referrals.models.escalation import Escalation, EscalationStep
 from referrals.models.incident import Incident, IncidentPerson, PersonRole, RiskGrade
 from referrals.models.person import Person, PersonKind
@@ -42,9 +34,10 @@ from referrals.models.referral import Referral, ReferralEvent, ReferralState
 from referrals.models.routing import DeadlinePolicy, RuleCode
 from referrals.reference import BOROUGHS
 from referrals.runtime import runtime
-from referrals.services import admin, audit, identity_store, intake, pseudonyms
+from referrals.services import admin, identity_store, intake, pseudonyms
 from referrals.services.actors import Actor
 from referrals.services.ages import age_band
+from referrals.services.bulk_load import Batch, as_tuples
 from referrals.services.intake import AdultInput, ChildInput, IncidentInput
 from referrals.services.outcomes import outcomes_for
 from referrals.synthetic import FAMILY, GIVEN, SCHOOL_KINDS, SCHOOL_WORDS, STREETS
@@ -122,23 +115,6 @@ class Report:
     def add(self, other: Report) -> None:
         for name in ("incidents", "people", "referrals", "audit_events", "rows"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
-
-
-@dataclass
-class TableRows:
-    table: str
-    columns: tuple[str, ...]
-    rows: list[tuple[Any, ...]]
-
-
-@dataclass
-class Batch:
-    """Rows for one transaction. The audit events are not chained yet: the writer chains them
-    onto the end it finds, under the chain's lock, as :func:`referrals.services.audit.record`."""
-
-    tables: list[TableRows]
-    audit_events: list[dict[str, Any]]
-    report: Report
 
 
 @dataclass
@@ -460,14 +436,12 @@ class Generator:
             self.done += 1
         events = rows.pop("audit_events")
         tables = [
-            _as_tuples(table, rows[table], sqlite=self.sqlite)
-            for table in TABLES
-            if rows.get(table)
+            as_tuples(table, rows[table], sqlite=self.sqlite) for table in TABLES if rows.get(table)
         ]
         report.audit_events = len(events)
         report.rows = sum(len(t.rows) for t in tables) + len(events)
         self.report.add(report)
-        return Batch(tables, events, report)
+        return Batch(tables, events, report.incidents)
 
     def _seal(
         self, rows: dict[str, list[dict[str, Any]]], purpose: str, value: str, now: datetime
@@ -799,185 +773,3 @@ class Generator:
                     }
                 )
             report.referrals += 1
-
-
-def _sqlite_datetime(value: datetime | None) -> str | None:
-    """What SQLAlchemy's SQLite DateTime stores: naive UTC text with microseconds."""
-    if value is None:
-        return None
-    if value.tzinfo is not UTC:
-        value = value.astimezone(UTC)
-    return value.isoformat(" ", "microseconds")[:26]  # without the "+00:00"
-
-
-def _as_tuples(table: str, rows: list[dict[str, Any]], *, sqlite: bool) -> TableRows:
-    """Rows as plain tuples in column order. For SQLite the moments are formatted here, in the
-    process that builds, so that the writer only writes (SQLAlchemy's per-value processing was a
-    fifth of the time); psycopg adapts aware datetimes itself."""
-    columns = tuple(rows[0])
-    getter = itemgetter(*columns)
-    moments = [
-        i
-        for i, c in enumerate(columns)
-        if isinstance(db.metadata.tables[table].c[c].type, UTCDateTime)
-    ]
-    if not (sqlite and moments):
-        return TableRows(table, columns, [getter(row) for row in rows])
-    converted = []
-    for row in rows:
-        values = list(getter(row))
-        for i in moments:
-            values[i] = _sqlite_datetime(values[i])
-        converted.append(tuple(values))
-    return TableRows(table, columns, converted)
-
-
-def write_batch(connection: Connection, batch: Batch) -> None:
-    """Insert one batch in the connection's transaction, its audit events chained onto the end
-    of the audit chain (PostgreSQL: under the chain's advisory lock; SQLite: BEGIN IMMEDIATE)."""
-    postgres = connection.dialect.name == "postgresql"
-    if postgres:
-        connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": audit.CHAIN_LOCK_ID})
-    tail = connection.execute(
-        select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
-    ).first()
-    seq, previous = (tail.seq, tail.hash) if tail else (0, audit.GENESIS)
-    key = runtime().audit_key
-    keyed = hmac.new(key, digestmod=hashlib.sha256)
-    events = []
-    for values in batch.audit_events:
-        seq += 1
-        chained = {"seq": seq, **values, "prev_hash": previous}
-        previous = chained["hash"] = audit.event_hash(key, chained, base=keyed)
-        events.append(chained)
-    tables = batch.tables
-    if events:
-        tables = [*tables, _as_tuples("audit_events", events, sqlite=not postgres)]
-    for part in tables:
-        names = ", ".join(part.columns)
-        if postgres:
-            cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-            with cursor.copy(f"COPY {part.table} ({names}) FROM STDIN") as copy:
-                for row in part.rows:
-                    copy.write_row(row)
-        else:
-            marks = ", ".join("?" for _ in part.columns)
-            connection.exec_driver_sql(
-                f"INSERT INTO {part.table} ({names}) VALUES ({marks})",  # noqa: S608 - our names
-                part.rows,
-            )
-
-
-# SQLite's page cache for the writer, in KiB (negative means KiB): the random keys of the
-# unique indexes (sealed value ids, pseudonyms, link hashes) stay in memory at a million.
-WRITER_CACHE_KIB = 2_000_000
-
-
-def _writer(app: Flask, todo: Any, done: Any) -> None:
-    """The writing process: takes batches off ``todo`` until ``None``, one transaction each,
-    and reports each written batch (or the failure) on ``done``."""
-    try:
-        with app.app_context():
-            db.engine.dispose(close=False)  # never touch a connection inherited from the parent
-            with db.engine.connect() as connection:
-                if connection.dialect.name == "sqlite":
-                    raw = connection.connection.driver_connection  # outside any transaction
-                    raw.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")  # type: ignore[union-attr]
-                    raw.execute("PRAGMA wal_autocheckpoint=20000")  # type: ignore[union-attr]
-                    raw.execute("PRAGMA synchronous=OFF")  # type: ignore[union-attr]
-                while (batch := todo.get()) is not None:
-                    with connection.begin():
-                        write_batch(connection, batch)
-                    done.put(("written", batch.report.incidents))
-        done.put(("finished", 0))
-    except BaseException:  # reported to the parent, which stops and says why
-        done.put(("failed", traceback.format_exc()))
-
-
-class WriterFailed(RuntimeError):
-    pass
-
-
-def run(
-    app: Flask,
-    gen: Generator,
-    batch_size: int,
-    progress: Callable[[int], None] = lambda written: None,
-) -> None:
-    """Build batches here and write them in a second process, so that on two cores building
-    (Python: shapes, AES-GCM, HMACs) and writing (the database's B-trees) overlap. Each batch is
-    committed on its own; ``progress`` is told how many incidents are written so far."""
-    db.session.remove()
-    db.engine.dispose()  # no open connection crosses the fork
-    context = multiprocessing.get_context("fork")
-    todo = context.Queue(maxsize=3)
-    done = context.Queue()
-    writer = context.Process(target=_writer, args=(app, todo, done), name="generator-writer")
-    writer.start()
-    written = 0
-
-    def drain(block: bool) -> bool:
-        """Read the writer's reports; True once it has finished."""
-        nonlocal written
-        while True:
-            try:
-                what, value = done.get(timeout=1) if block else done.get_nowait()
-            except queue.Empty:
-                if not writer.is_alive() and done.empty():
-                    raise WriterFailed(
-                        f"the writer stopped (exit code {writer.exitcode})"
-                    ) from None
-                if not block:
-                    return False
-                continue
-            if what == "failed":
-                raise WriterFailed(value)
-            if what == "finished":
-                return True
-            written += value
-            progress(written)
-
-    def send(batch: Batch | None) -> None:
-        while True:
-            try:
-                todo.put(batch, timeout=1)
-                return
-            except queue.Full:
-                drain(block=False)  # the writer is busy: see whether it is still alive
-
-    try:
-        while gen.done < gen.total:
-            send(gen.build(batch_size))
-            drain(block=False)
-        send(None)
-        while not drain(block=True):
-            pass
-        writer.join()
-    except BaseException:  # the writer failed, or the parent was interrupted
-        writer.terminate()  # a batch it was writing is rolled back with its transaction
-        writer.join()
-        todo.cancel_join_thread()  # what the writer never took is dropped, not waited for
-        raise
-
-
-def fix_sequences() -> None:
-    """PostgreSQL: move each id sequence past the ids the generator assigned itself, and
-    refresh the planner's statistics after the bulk load (SQLite keeps none unless asked)."""
-    if db.session.get_bind().dialect.name != "postgresql":
-        return
-    for table in TABLES:
-        db.session.execute(text(f"ANALYZE {table}"))
-    for table in (
-        "incidents",
-        "people",
-        "incident_people",
-        "referrals",
-        "referral_events",
-        "escalations",
-    ):
-        db.session.execute(
-            text(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608 - fixed names
-                f"(SELECT coalesce(max(id), 1) FROM {table}))"
-            )
-        )

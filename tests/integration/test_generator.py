@@ -17,7 +17,7 @@ from referrals.models.agency import Agency, AgencyKind
 from referrals.models.incident import Incident, IncidentPerson, PersonRole
 from referrals.models.person import Person
 from referrals.models.referral import Referral, ReferralState
-from referrals.services import audit, generator, identity_store
+from referrals.services import audit, bulk_load, generator, identity_store
 from tests.factories import log_incident
 
 
@@ -86,8 +86,8 @@ def test_a_batch_that_fails_stops_generation_and_leaves_no_half(app: Flask) -> N
         db.session.commit()
         gen = generator.Generator(300, years=1)
     log_incident(app)  # takes the incident id the generator planned for its first incident
-    with app.app_context(), pytest.raises(generator.WriterFailed, match=r"(?i)unique|duplicate"):
-        generator.run(app, gen, 100)
+    with app.app_context(), pytest.raises(bulk_load.WriterFailed, match=r"(?i)unique|duplicate"):
+        bulk_load.run(app, gen, 100)
     with app.app_context():
         assert db.session.scalar(select(func.count(Incident.id))) == 1
         assert db.session.scalar(select(func.count(Referral.id))) == 0

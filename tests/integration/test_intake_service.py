@@ -189,3 +189,32 @@ def test_a_household_is_resolved_together_known_and_new_alike(app: Flask) -> Non
             .one()
         )
         assert f'"people":{json.dumps(pseudonyms, separators=(",", ":"))}' in (logged.detail or "")
+
+
+def test_pseudonyms_that_clash_are_drawn_again(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A first candidate already taken, or given twice in one household, is replaced by the
+    next: every new person leaves with a pseudonym no one else has."""
+    from referrals.models.person import PersonKind
+    from referrals.services import pseudonyms
+
+    log_incident(app)  # Robin Testwood holds a pseudonym already
+    with app.app_context():
+        taken = db.session.query(Person.pseudonym).filter(Person.pseudonym.like("C-%")).scalar()
+    real = pseudonyms._candidate
+
+    def clashing(kind: PersonKind, link: str | None, attempt: int) -> str:
+        return taken if attempt == 0 and kind is PersonKind.CHILD else real(kind, link, attempt)
+
+    monkeypatch.setattr(pseudonyms, "_candidate", clashing)
+    second = log_incident(app, children=[child(given_name="Sam"), child(given_name="Kit")])
+    with app.app_context():
+        children = (
+            db.session.query(IncidentPerson)
+            .filter_by(incident_id=second, role=PersonRole.CHILD)
+            .all()
+        )
+        given = {link.person.pseudonym for link in children}
+        assert len(given) == 2 and taken not in given
+        assert db.session.query(Person).count() == len(
+            {p for (p,) in db.session.query(Person.pseudonym)}
+        )
