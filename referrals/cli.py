@@ -163,7 +163,13 @@ def demo_load() -> None:
     show_default=True,
     help="Spread the incidents over this many years up to now.",
 )
-def demo_generate(incidents: int, batch: int, seed: int, years: float) -> None:
+@click.option(
+    "--no-sync",
+    is_flag=True,
+    help="SQLite: do not wait for the disk while loading (faster; an operating-system crash "
+    "meanwhile can corrupt the file, so only for a database you can generate again).",
+)
+def demo_generate(incidents: int, batch: int, seed: int, years: float, no_sync: bool) -> None:
     """Add N synthetic incidents of realistic shape, with referrals and partner responses."""
     started = time.perf_counter()
     made = generator.ensure_reference_data()
@@ -186,7 +192,13 @@ def demo_generate(incidents: int, batch: int, seed: int, years: float) -> None:
             last = now
 
     try:
-        bulk_load.run(current_app._get_current_object(), gen, batch, progress)  # type: ignore[attr-defined]
+        bulk_load.run(
+            current_app._get_current_object(),  # type: ignore[attr-defined]
+            gen,
+            batch,
+            progress,
+            durable=not no_sync,
+        )
     except bulk_load.WriterFailed as exc:
         raise click.ClickException(f"generation stopped: {exc}") from exc
     bulk_load.finish(generator.TABLES)

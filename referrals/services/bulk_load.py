@@ -109,7 +109,7 @@ def write_batch(connection: Connection, batch: Batch) -> None:
 WRITER_CACHE_KIB = 2_000_000
 
 
-def _writer(app: Flask, todo: Any, done: Any) -> None:
+def _writer(app: Flask, todo: Any, done: Any, durable: bool) -> None:
     """The writing process: takes batches off ``todo`` until ``None``, one transaction each,
     and reports each written batch (or the failure) on ``done``."""
     try:
@@ -120,6 +120,8 @@ def _writer(app: Flask, todo: Any, done: Any) -> None:
                     raw = connection.connection.driver_connection  # outside any transaction
                     raw.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")  # type: ignore[union-attr]
                     raw.execute("PRAGMA wal_autocheckpoint=20000")  # type: ignore[union-attr]
+                    if not durable:  # asked for: a database that can be generated again
+                        raw.execute("PRAGMA synchronous=OFF")  # type: ignore[union-attr]
                 while (batch := todo.get()) is not None:
                     with connection.begin():
                         write_batch(connection, batch)
@@ -147,16 +149,22 @@ def run(
     gen: Producer,
     batch_size: int,
     progress: Callable[[int], None] = lambda written: None,
+    *,
+    durable: bool = True,
 ) -> None:
     """Build batches here and write them in a second process, so that on two cores building
     (Python: shapes, AES-GCM, HMACs) and writing (the database's B-trees) overlap. Each batch is
-    committed on its own; ``progress`` is told how many incidents are written so far."""
+    committed on its own; ``progress`` is told how many incidents are written so far.
+    ``durable=False`` lets SQLite skip waiting for the disk: faster, but an operating-system
+    crash while loading can corrupt the file (a process crash cannot)."""
     db.session.remove()
     db.engine.dispose()  # no open connection crosses the fork
     context = multiprocessing.get_context("fork")
     todo = context.Queue(maxsize=3)
     done = context.Queue()
-    writer = context.Process(target=_writer, args=(app, todo, done), name="generator-writer")
+    writer = context.Process(
+        target=_writer, args=(app, todo, done, durable), name="generator-writer"
+    )
     writer.start()
     written = 0
 
