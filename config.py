@@ -107,6 +107,19 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> i
     return value
 
 
+def _seconds(env: Mapping[str, str], name: str, default: float, minimum: float = 0.1) -> float:
+    text = env.get(name, "")
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number of seconds, like 15 or 0.5") from exc
+    if not minimum <= value <= 86400:
+        raise ConfigError(f"{name} must be from {minimum} to 86400 seconds")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     environment: str
@@ -123,7 +136,7 @@ class Settings:
     page_size: int = 25
     mail: MailSettings = field(default_factory=MailSettings)
     sweep_seconds: int = 60
-    relay_seconds: int = 15
+    relay_seconds: float = 15
     outbox_max_attempts: int = 5
     outbox_lease_seconds: int = 300
 
@@ -194,7 +207,7 @@ class Settings:
                 sender=env.get("MAIL_FROM", "referral-desk@desk.example"),
             ),
             sweep_seconds=_int(env, "SWEEP_SECONDS", 60),
-            relay_seconds=_int(env, "RELAY_SECONDS", 15),
+            relay_seconds=_seconds(env, "RELAY_SECONDS", 15),
             outbox_max_attempts=_int(env, "OUTBOX_MAX_ATTEMPTS", 5),
             outbox_lease_seconds=_int(env, "OUTBOX_LEASE_SECONDS", 300),
         )

@@ -14,3 +14,11 @@ if (focus) {
     first.scrollIntoView({ block: 'center' })
   }
 }
+
+// A link to a folded section ("Record a call" -> #chase) opens it and moves focus into it.
+const target = window.location.hash && document.getElementById(window.location.hash.slice(1))
+if (target && target.tagName === 'DETAILS') {
+  target.open = true
+  const summary = target.querySelector('summary')
+  if (summary) summary.focus()
+}

@@ -15,6 +15,7 @@ from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
 
 from config import Settings
+from referrals import clock
 from referrals.db import configure_engine
 from referrals.extensions import csrf, db, login_manager, migrate
 from referrals.runtime import EXTENSION_KEY, Runtime
@@ -206,16 +207,10 @@ def _register_templates(app: Flask) -> None:
             current_user.role, Permission(permission)
         )
 
-    def london(moment: object, fmt: str = "%-d %b %Y %H:%M") -> str:
-        from datetime import datetime
-
-        from referrals.clock import to_london
-
-        return to_london(moment).strftime(fmt) if isinstance(moment, datetime) else "—"
-
     app.add_template_global(can)
     app.add_template_global(borough_name)
-    app.add_template_filter(london)
+    app.add_template_filter(clock.shown, "london")
+    app.add_template_filter(clock.shown_date, "day")
     from govuk_frontend_wtf.main import WTFormsHelpers
 
     WTFormsHelpers(app)

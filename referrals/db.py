@@ -6,7 +6,7 @@ import enum
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from sqlalchemy import DateTime, Enum, Integer, MetaData, String, event
+from sqlalchemy import DateTime, Enum, ForeignKey, Integer, MetaData, String, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -56,6 +56,27 @@ def enum_type(enum_cls: type[enum.Enum], column: str) -> Enum:
         validate_strings=True,
         name=f"{column}_values",
     )
+
+
+def sealed(max_length: int | None = None, **kwargs: Any) -> Any:
+    """A column pointing at a value sealed in the identity store. ``max_length`` is the limit
+    of the text sealed there, declared here once and read through :func:`text_limit`."""
+    info = {"max_length": max_length} if max_length else {}
+    return mapped_column(ForeignKey("sealed_values.id"), info=info, **kwargs)
+
+
+def text_limit(attribute: Any) -> int:
+    """How many characters a text attribute may hold: the ``max_length`` declared for a sealed
+    value, or a ``String`` column's own length. Validation and forms read limits from here, so
+    a limit is said once, on the model, and a check can never allow more than the column."""
+    column = attribute.property.columns[0]
+    declared = column.info.get("max_length")
+    if declared:
+        return int(declared)
+    length = getattr(column.type, "length", None)
+    if not length:
+        raise TypeError(f"{attribute} declares no text limit")
+    return int(length)
 
 
 intpk = Annotated[int, mapped_column(Integer, primary_key=True)]

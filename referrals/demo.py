@@ -16,7 +16,7 @@ from referrals.models.agency import Agency, AgencyKind
 from referrals.models.incident import Incident, IncidentStatus
 from referrals.models.user import Role
 from referrals.reference import BOROUGHS
-from referrals.services import admin, generator, routing
+from referrals.services import admin, reference_agencies, routing
 from referrals.services.actors import Actor
 from referrals.synthetic import GIVEN, SCHOOL_KINDS, SCHOOL_WORDS, STREETS
 
@@ -94,7 +94,7 @@ def load_reference_data() -> None:
             kind=AgencyKind.POLICE_DESK,
         ),
     )
-    generator.ensure_borough_agencies(DEMO_ACTOR, set())
+    reference_agencies.ensure_borough_agencies(DEMO_ACTOR)
     for borough, urn, name in school_plan():
         admin.create_agency(
             DEMO_ACTOR,
@@ -105,6 +105,7 @@ def load_reference_data() -> None:
                 borough_code=borough,
                 school_urn=str(urn),
                 notice_email=f"dsl@{urn}.example",
+                contact_phone=f"020 7946 0{urn % 1000:03d}",
             ),
         )
 

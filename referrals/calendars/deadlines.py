@@ -14,6 +14,7 @@ class RuleKind(StrEnum):
     WORKING_DAYS = "working_days"
     WORKING_HOURS = "working_hours"
     ELAPSED_HOURS = "elapsed_hours"
+    NO_DEADLINE = "none"  # a clock this kind of agency does not have (a school's decision)
 
     @property
     def label(self) -> str:
@@ -22,6 +23,7 @@ class RuleKind(StrEnum):
             "working_days": "Working days",
             "working_hours": "Working hours",
             "elapsed_hours": "Hours, around the clock",
+            "none": "No deadline",
         }[self.value]
 
 
@@ -33,6 +35,8 @@ class DeadlineRule:
     def describe(self) -> str:
         if self.kind is RuleKind.NEXT_SCHOOL_DAY_START:
             return "before the start of the next school day"
+        if self.kind is RuleKind.NO_DEADLINE:
+            return "no deadline"
         unit = {
             RuleKind.WORKING_DAYS: "working day",
             RuleKind.WORKING_HOURS: "working hour",
@@ -54,6 +58,8 @@ def due_time(
     if received.tzinfo is None or now.tzinfo is None:
         raise ValueError("deadlines need timezone-aware datetimes")
     start = max(received, now).astimezone(UTC)
+    if rule.kind is RuleKind.NO_DEADLINE:
+        raise ValueError("a rule of no deadline has no due time")
     if rule.kind is RuleKind.NEXT_SCHOOL_DAY_START:
         return (school or SchoolCalendar()).next_day_start(start)
     if rule.kind is RuleKind.WORKING_DAYS:

@@ -11,28 +11,29 @@ from flask import Flask
 
 from referrals import clock
 from referrals.extensions import db
+from referrals.faults import crash_point
 from referrals.jobs import smtp
 from referrals.models.outbox import OutboxMessage
 from referrals.runtime import runtime
 from referrals.services import escalation, heartbeat, outbox
-from referrals.services.escalation import crash_point
 
 log = logging.getLogger(__name__)
 BATCH = 100
 
 
 def sweep(app: Flask, worker: str) -> int:
-    """The overdue sweep and escalation ladder: one transaction per batch."""
+    """The overdue sweep: the desk's own deadlines, then the partners' ladders, one transaction
+    per batch."""
     taken = 0
     with app.app_context():
         try:
-            while True:
-                now = clock.now()
-                count = escalation.sweep_batch(worker, now, BATCH)
-                db.session.commit()
-                taken += count
-                if count == 0:
-                    break
+            for batch in (escalation.sweep_desk, escalation.sweep_batch):
+                while True:
+                    count = batch(worker, clock.now(), BATCH)
+                    db.session.commit()
+                    taken += count
+                    if count == 0:
+                        break
         except Exception:
             db.session.rollback()
             log.exception("escalation sweep failed; the next sweep will retry")
@@ -66,7 +67,7 @@ def relay(app: Flask, worker: str) -> int:
                 db.session.commit()
                 log.warning("e-mail %s not sent (%s): now %s", message_id, exc, state.value)
                 continue
-            crash_point("relay.after_send")
+            crash_point("relay.after_send")  # a test dies here: sent, not yet marked
             outbox.mark_sent(message_id, worker, clock.now())
             db.session.commit()
             sent += 1

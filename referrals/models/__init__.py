@@ -2,16 +2,20 @@
 
 from referrals.models.agency import Agency, AgencyKind
 from referrals.models.audit import AuditEvent, AuditKind
+from referrals.models.calendar import ClosureKind, SchoolClosure
+from referrals.models.deadlines import DeadlineClock, DeadlinePolicy
 from referrals.models.escalation import (
     Chase,
+    DeskEscalation,
     Escalation,
     EscalationPolicy,
     EscalationStep,
-    Heartbeat,
+    SchedulerHeartbeat,
 )
 from referrals.models.identity import SealedValue
 from referrals.models.incident import (
     ADULT_ROLES,
+    DeskClock,
     Incident,
     IncidentPerson,
     IncidentStatus,
@@ -22,25 +26,21 @@ from referrals.models.outbox import OutboxMessage, OutboxState
 from referrals.models.person import Person, PersonKind
 from referrals.models.referral import (
     AWAITING,
+    MOVES,
     OPEN_STATES,
     Referral,
     ReferralEvent,
     ReferralMessage,
     ReferralState,
+    Transition,
 )
-from referrals.models.routing import (
-    ClosureKind,
-    DeadlinePolicy,
-    RoutingChange,
-    RoutingRule,
-    RuleCode,
-    SchoolClosure,
-)
+from referrals.models.routing import RoutingChange, RoutingRule, RuleCode
 from referrals.models.user import Role, User, UserSession
 
 __all__ = [
     "ADULT_ROLES",
     "AWAITING",
+    "MOVES",
     "OPEN_STATES",
     "Agency",
     "AgencyKind",
@@ -48,11 +48,13 @@ __all__ = [
     "AuditKind",
     "Chase",
     "ClosureKind",
+    "DeadlineClock",
     "DeadlinePolicy",
+    "DeskClock",
+    "DeskEscalation",
     "Escalation",
     "EscalationPolicy",
     "EscalationStep",
-    "Heartbeat",
     "Incident",
     "IncidentPerson",
     "IncidentStatus",
@@ -70,8 +72,10 @@ __all__ = [
     "RoutingChange",
     "RoutingRule",
     "RuleCode",
+    "SchedulerHeartbeat",
     "SchoolClosure",
     "SealedValue",
+    "Transition",
     "User",
     "UserSession",
 ]

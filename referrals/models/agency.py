@@ -53,6 +53,8 @@ class Agency(Base):
     work_end: Mapped[time] = mapped_column(Time, default=time(17, 0))
     school_day_start: Mapped[time | None] = mapped_column(Time)
     duty_manager_email: Mapped[str | None] = mapped_column(String(254))
+    # A number the desk can ring (the desk phones a school before the child arrives).
+    contact_phone: Mapped[str | None] = mapped_column(String(30))
     created_at: Mapped[created_at]
 
     def __repr__(self) -> str:

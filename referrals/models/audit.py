@@ -43,7 +43,8 @@ class AuditEvent(Base):
     record_type: Mapped[str] = mapped_column(String(40))
     record_id: Mapped[str] = mapped_column(String(64))
     recipients: Mapped[str | None] = mapped_column(String(500))
-    reason: Mapped[str | None] = mapped_column(Text)
+    # The reason a person gave when asked for one (a reveal, a withdrawal, an extension).
+    reason: Mapped[str | None] = mapped_column(Text, info={"max_length": 1000})
     detail: Mapped[str | None] = mapped_column(Text)  # canonical JSON, identifiers only
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))

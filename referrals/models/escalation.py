@@ -1,5 +1,5 @@
-"""The escalation ladder: policy rows (data), the steps taken on each referral, phone chases,
-and the scheduler's heartbeat."""
+"""The escalation ladder: policy rows (data, per agency kind), the steps taken on each referral's
+clocks and on the desk's own, phone chases, and the scheduler's heartbeat."""
 
 from __future__ import annotations
 
@@ -9,7 +9,10 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from referrals.db import Base, UTCDateTime, enum_type, intpk
+from referrals.db import Base, UTCDateTime, enum_type, intpk, sealed
+from referrals.models.agency import AgencyKind
+from referrals.models.deadlines import DeadlineClock
+from referrals.models.incident import DeskClock
 
 
 class EscalationStep(StrEnum):
@@ -31,28 +34,47 @@ class EscalationStep(StrEnum):
 
 
 class EscalationPolicy(Base):
-    """When each step happens: working hours after the due time (elapsed hours for high risk)."""
+    """When each step happens for an agency kind: working hours after the due time (elapsed
+    hours for high risk). The reminder is at the due time itself."""
 
     __tablename__ = "escalation_policies"
+    __table_args__ = (UniqueConstraint("agency_kind", "step"),)
 
     id: Mapped[intpk]
-    step: Mapped[EscalationStep] = mapped_column(enum_type(EscalationStep, "step"), unique=True)
+    agency_kind: Mapped[AgencyKind] = mapped_column(enum_type(AgencyKind, "agency_kind"))
+    step: Mapped[EscalationStep] = mapped_column(enum_type(EscalationStep, "step"))
     hours_after_due: Mapped[int] = mapped_column(Integer)
 
 
 class Escalation(Base):
-    """One step taken on one referral. The unique constraint is the last line of defence for
-    "once per step"; the claim on the referral is the first."""
+    """One step taken on one clock of one referral. The unique constraint is the last line of
+    defence for "once per step"; the claim on the referral is the first."""
 
     __tablename__ = "escalations"
-    __table_args__ = (UniqueConstraint("referral_id", "step"),)
+    __table_args__ = (UniqueConstraint("referral_id", "clock", "step"),)
 
     id: Mapped[intpk]
     referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id"), index=True)
+    clock: Mapped[DeadlineClock] = mapped_column(enum_type(DeadlineClock, "clock"))
     step: Mapped[EscalationStep] = mapped_column(enum_type(EscalationStep, "step"))
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     recipients: Mapped[str] = mapped_column(String(1000))
     by: Mapped[str] = mapped_column(String(100))  # which scheduler process
+
+
+class DeskEscalation(Base):
+    """An incident the desk had not sent by one of its own deadlines, escalated to the
+    supervisors. Once per clock: the claim on the incident first, this constraint last."""
+
+    __tablename__ = "desk_escalations"
+    __table_args__ = (UniqueConstraint("incident_id", "clock"),)
+
+    id: Mapped[intpk]
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    clock: Mapped[DeskClock] = mapped_column(enum_type(DeskClock, "clock"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    recipients: Mapped[str] = mapped_column(String(1000))
+    by: Mapped[str] = mapped_column(String(100))
 
 
 class Chase(Base):
@@ -65,10 +87,12 @@ class Chase(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     outcome: Mapped[str] = mapped_column(String(40))
-    note_sealed_id: Mapped[str | None] = mapped_column(ForeignKey("sealed_values.id"))
+    note_sealed_id: Mapped[str | None] = sealed(1000)
 
 
-class Heartbeat(Base):
+class SchedulerHeartbeat(Base):
+    """The scheduler process's last sign of life, for the health check."""
+
     __tablename__ = "scheduler_heartbeats"
 
     name: Mapped[str] = mapped_column(String(100), primary_key=True)

@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from referrals.db import Base, UTCDateTime, borough_code, created_at, enum_type, intpk
+from referrals.db import Base, UTCDateTime, borough_code, created_at, enum_type, intpk, sealed
 from referrals.models.agency import Agency
 from referrals.models.person import Person
 
@@ -60,6 +60,17 @@ class PersonRole(StrEnum):
 ADULT_ROLES = (PersonRole.VICTIM, PersonRole.SUSPECT, PersonRole.OTHER_ADULT)
 
 
+class DeskClock(StrEnum):
+    """The desk's own deadlines on an incident."""
+
+    TRIAGE = "triage"
+    SHARE_BY = "share_by"  # Operation Encompass: share before the child's next school day
+
+    @property
+    def label(self) -> str:
+        return {"triage": "Triage", "share_by": "Operation Encompass share-by"}[self.value]
+
+
 class Incident(Base):
     __tablename__ = "incidents"
     __table_args__ = (
@@ -67,6 +78,8 @@ class Incident(Base):
         Index("ix_incidents_borough_queue", "borough_code", "received_at", "id"),
         Index("ix_incidents_risk_queue", "risk_grade", "received_at", "id"),
         Index("ix_incidents_status_queue", "status", "received_at", "id"),
+        Index("ix_incidents_triage", "status", "triage_due_at", "id"),
+        Index("ix_incidents_routed", "routed_at"),
     )
 
     id: Mapped[intpk]
@@ -74,11 +87,11 @@ class Incident(Base):
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
     borough_code: Mapped[borough_code]
-    location_sealed_id: Mapped[str] = mapped_column(ForeignKey("sealed_values.id"))
-    summary_sealed_id: Mapped[str] = mapped_column(ForeignKey("sealed_values.id"))
+    location_sealed_id: Mapped[str] = sealed(300)
+    summary_sealed_id: Mapped[str] = sealed(4000)
     risk_actuarial: Mapped[RiskGrade] = mapped_column(enum_type(RiskGrade, "risk_actuarial"))
     risk_judgement: Mapped[RiskGrade | None] = mapped_column(enum_type(RiskGrade, "risk_judgement"))
-    risk_rationale_sealed_id: Mapped[str | None] = mapped_column(ForeignKey("sealed_values.id"))
+    risk_rationale_sealed_id: Mapped[str | None] = sealed(2000)
     # The grade that governs: the actuarial grade, or the judgement where it raises it.
     risk_grade: Mapped[RiskGrade] = mapped_column(enum_type(RiskGrade, "risk_grade"))
     status: Mapped[IncidentStatus] = mapped_column(
@@ -90,6 +103,19 @@ class Incident(Base):
     submission_key: Mapped[str] = mapped_column(String(80), unique=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[created_at]
+    # The desk's own clocks, from the moment the desk received the notification. Triage: by the
+    # police desk's deadline policy for the grade. Share by (Operation Encompass): the start of
+    # the next school day of the earliest school among the children; NULL with no child at school.
+    triage_due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    share_by_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When the desk sent the referrals, and whether that was after each clock: the desk's own
+    # breach is recorded here, never hidden by the partners' later due times.
+    routed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    triage_late: Mapped[bool] = mapped_column(Boolean, default=False)
+    share_late: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Each desk clock escalates to the supervisors once: claimed by setting these from NULL.
+    triage_escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    share_escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     people: Mapped[list[IncidentPerson]] = relationship(
         back_populates="incident", order_by="IncidentPerson.position"
@@ -119,14 +145,17 @@ class IncidentPerson(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
     position: Mapped[int] = mapped_column(Integer)
     role: Mapped[PersonRole] = mapped_column(enum_type(PersonRole, "role"))
-    identity_sealed_id: Mapped[str] = mapped_column(ForeignKey("sealed_values.id"))
+    # The sealed identity is JSON of these fields, each limited as here.
+    IDENTITY_LIMITS = {"given_name": 100, "family_name": 100, "address": 300, "phone": 30}
+
+    identity_sealed_id: Mapped[str] = sealed()
     age_band: Mapped[str] = mapped_column(String(12))
     borough_code: Mapped[borough_code | None]
     lives_there: Mapped[bool | None] = mapped_column(Boolean)
     present: Mapped[bool | None] = mapped_column(Boolean)
-    present_where_sealed_id: Mapped[str | None] = mapped_column(ForeignKey("sealed_values.id"))
+    present_where_sealed_id: Mapped[str | None] = sealed(300)
     spoken_to: Mapped[bool | None] = mapped_column(Boolean)
-    voice_sealed_id: Mapped[str | None] = mapped_column(ForeignKey("sealed_values.id"))
+    voice_sealed_id: Mapped[str | None] = sealed(2000)
     school_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), index=True)
     home_educated: Mapped[bool] = mapped_column(Boolean, default=False)
     known_to_social_care: Mapped[bool | None] = mapped_column(Boolean)

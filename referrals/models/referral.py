@@ -1,15 +1,25 @@
-"""Referrals: one per subject (a child, or a victim for MARAC) per partner agency."""
+"""Referrals: one per subject (a child, or a victim for MARAC) per partner agency, and the one
+table of the moves a referral can make.
+
+Every move a referral makes is named once in :data:`MOVES` with the states it may start from.
+:func:`referrals.services.transitions.apply` is the only code that applies one (compare-and-set,
+history row, audit event); pages ask :meth:`Referral.can`; the synthetic generator plans its
+histories with :func:`Move.target_from`.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from referrals.db import Base, UTCDateTime, enum_type, intpk
+from referrals.db import Base, UTCDateTime, enum_type, intpk, sealed
 from referrals.models.agency import Agency
+from referrals.models.audit import AuditKind
+from referrals.models.deadlines import DeadlineClock
 from referrals.models.incident import Incident, IncidentPerson
 from referrals.models.routing import RuleCode
 
@@ -27,16 +37,162 @@ class ReferralState(StrEnum):
         return self.value.capitalize()
 
     @property
+    def tag_class(self) -> str:
+        return _TAG_CLASSES[self]
+
+    @property
     def awaiting_acknowledgement(self) -> bool:
-        return self in (ReferralState.SENT, ReferralState.VIEWED)
+        return self in AWAITING
 
     @property
     def closed(self) -> bool:
-        return self in (ReferralState.DECIDED, ReferralState.DECLINED, ReferralState.WITHDRAWN)
+        return self not in OPEN_STATES
 
 
+_TAG_CLASSES = {
+    ReferralState.SENT: "govuk-tag--blue",
+    ReferralState.VIEWED: "govuk-tag--light-blue",
+    ReferralState.ACKNOWLEDGED: "govuk-tag--turquoise",
+    ReferralState.DECIDED: "govuk-tag--green",
+    ReferralState.DECLINED: "govuk-tag--orange",
+    ReferralState.WITHDRAWN: "govuk-tag--grey",
+}
 AWAITING = (ReferralState.SENT, ReferralState.VIEWED)
 OPEN_STATES = (ReferralState.SENT, ReferralState.VIEWED, ReferralState.ACKNOWLEDGED)
+ANSWERED = (ReferralState.DECIDED, ReferralState.DECLINED)
+
+
+class Transition(StrEnum):
+    SEND = "send"
+    VIEW = "view"
+    ACKNOWLEDGE = "acknowledge"
+    DECIDE = "decide"
+    DECLINE = "decline"
+    WITHDRAW = "withdraw"
+    PAUSE = "pause"
+    RESUME = "resume"
+    EXTEND = "extend"
+    REASSIGN = "reassign"
+    ESCALATE = "escalate"
+    CHASE = "chase"
+    RESEND = "resend"
+    ASK = "ask"
+    ANSWER = "answer"
+
+
+@dataclass(frozen=True)
+class Move:
+    """One transition: where it may start, where it ends, and what it records.
+
+    ``paused``: the pause the referral must be in (None: either). ``needs_clock``: only while a
+    deadline runs. ``versioned``: a compare-and-set on ``version`` (False: a record that changes
+    nothing on the referral, such as a message, so it never races with a real move)."""
+
+    sources: frozenset[ReferralState]
+    history: str
+    verb: str  # "acknowledged", for "cannot be acknowledged"
+    target: ReferralState | None = None  # None: the state stays as it is
+    paused: bool | None = None
+    needs_clock: bool = False
+    versioned: bool = True
+    audit: str | None = None  # the audit action, "referral.<audit>"; None: no event of its own
+    audit_kind: AuditKind = AuditKind.ALTERATION
+
+    def refusal(self, state: ReferralState, paused: bool, has_clock: bool) -> str | None:
+        """Why this move cannot start from here, in words fit to show; None if it can."""
+        if state not in self.sources:
+            return f"This referral is {state.label.lower()} and cannot be {self.verb}"
+        if self.paused is True and not paused:
+            return "This referral is not paused"
+        if self.paused is False and paused:
+            return f"This referral is paused and cannot be {self.verb}: resume it first"
+        if self.needs_clock and not has_clock:
+            return f"This referral has no deadline running, so it cannot be {self.verb}"
+        return None
+
+    def target_from(self, state: ReferralState) -> ReferralState:
+        """The state after this move (for plans made outside the database: the generator)."""
+        if state not in self.sources:
+            raise ValueError(f"{state.value} cannot be {self.verb}")
+        return self.target or state
+
+
+_RUNNING = frozenset(OPEN_STATES)
+MOVES: dict[Transition, Move] = {
+    Transition.SEND: Move(
+        frozenset(),
+        "sent",
+        "sent",
+        target=ReferralState.SENT,
+        audit="sent",
+        audit_kind=AuditKind.DISCLOSURE,
+    ),
+    Transition.VIEW: Move(
+        frozenset({ReferralState.SENT}), "viewed", "viewed", target=ReferralState.VIEWED
+    ),
+    Transition.ACKNOWLEDGE: Move(
+        frozenset(AWAITING),
+        "acknowledged",
+        "acknowledged",
+        target=ReferralState.ACKNOWLEDGED,
+        audit="acknowledged",
+    ),
+    Transition.DECIDE: Move(
+        frozenset({ReferralState.ACKNOWLEDGED}),
+        "decided",
+        "decided",
+        target=ReferralState.DECIDED,
+        audit="decided",
+    ),
+    Transition.DECLINE: Move(
+        _RUNNING, "declined", "declined", target=ReferralState.DECLINED, audit="declined"
+    ),
+    Transition.WITHDRAW: Move(
+        _RUNNING, "withdrawn", "withdrawn", target=ReferralState.WITHDRAWN, audit="withdrawn"
+    ),
+    Transition.PAUSE: Move(
+        _RUNNING, "paused", "paused", paused=False, needs_clock=True, audit="paused"
+    ),
+    Transition.RESUME: Move(_RUNNING, "resumed", "resumed", paused=True, audit="resumed"),
+    Transition.EXTEND: Move(
+        _RUNNING, "deadline extended", "extended", needs_clock=True, audit="extended"
+    ),
+    Transition.REASSIGN: Move(_RUNNING, "re-assigned", "re-assigned", audit="reassigned"),
+    Transition.ESCALATE: Move(
+        _RUNNING,
+        "escalated",
+        "escalated",
+        paused=False,
+        needs_clock=True,
+        audit="escalated",
+        audit_kind=AuditKind.DISCLOSURE,
+    ),
+    Transition.CHASE: Move(_RUNNING, "phone chase", "chased", versioned=False, audit="chased"),
+    Transition.RESEND: Move(
+        frozenset(AWAITING),
+        "notice re-sent",
+        "re-sent",
+        versioned=False,
+        audit="notice_resent",
+        audit_kind=AuditKind.DISCLOSURE,
+    ),
+    Transition.ASK: Move(
+        _RUNNING,
+        "asked for information",
+        "asked about",
+        versioned=False,
+        audit="message",
+        audit_kind=AuditKind.COLLECTION,
+    ),
+    Transition.ANSWER: Move(
+        frozenset((*OPEN_STATES, *ANSWERED)),
+        "desk answered",
+        "answered",
+        versioned=False,
+        audit="message",
+        audit_kind=AuditKind.DISCLOSURE,
+    ),
+}
 
 
 class Referral(Base):
@@ -45,8 +201,8 @@ class Referral(Base):
         UniqueConstraint("incident_id", "subject_id", "agency_id"),
         Index("ix_referrals_inbox", "agency_id", "sent_at", "id"),
         # Covering: the board and the tab counts read open work from these alone.
-        Index("ix_referrals_agency_due", "agency_id", "state", "due_at", "paused_at"),
-        Index("ix_referrals_due", "state", "due_at", "paused_at", "agency_id"),
+        Index("ix_referrals_agency_due", "agency_id", "state", "clock_due_at", "paused_at"),
+        Index("ix_referrals_due", "clock_due_at", "paused_at", "agency_id"),
         Index("ix_referrals_escalation", "next_escalation_at"),
         # Partial: only paused rows, so no plan for "paused_at IS NULL" can pick it.
         Index(
@@ -69,24 +225,34 @@ class Referral(Base):
 
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime())
     sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The partner's clocks start when the desk sends: acknowledgement, then (where the agency's
+    # kind has one) a decision on next steps. ``clock_due_at`` is the due time of the clock now
+    # running (NULL when none runs), so lists read open work from one indexed column.
     due_at: Mapped[datetime] = mapped_column(UTCDateTime())
     deadline_rule: Mapped[str] = mapped_column(String(80))
+    decision_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decision_rule: Mapped[str | None] = mapped_column(String(80))
+    clock_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The desk's own Operation Encompass duty for a school referral: share before the school's
+    # next school day after the desk received the notification; sending later is recorded.
+    share_by_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    shared_late: Mapped[bool] = mapped_column(Boolean, default=False)
     viewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decision: Mapped[str | None] = mapped_column(String(40))
-    decision_note_sealed_id: Mapped[str | None] = mapped_column(ForeignKey("sealed_values.id"))
+    decision_note_sealed_id: Mapped[str | None] = sealed(2000)
     declined_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     declined_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    decline_reason_sealed_id: Mapped[str | None] = mapped_column(ForeignKey("sealed_values.id"))
+    decline_reason_sealed_id: Mapped[str | None] = sealed(2000)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     pause_reason: Mapped[str | None] = mapped_column(String(500))
-    # The escalation ladder, swept by the scheduler: the level reached and when the next step is
-    # due (NULL when there is none). Claims are compare-and-set on escalation_level.
+    # The escalation ladder of the running clock, swept by the scheduler: the level reached and
+    # when the next step is due (NULL when there is none).
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
     next_escalation_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
@@ -95,13 +261,43 @@ class Referral(Base):
     subject: Mapped[IncidentPerson] = relationship(lazy="joined")
     agency: Mapped[Agency] = relationship(lazy="joined")
 
+    @property
+    def reference(self) -> str:
+        """The referral number used in every e-mail and on every page."""
+        return reference_for(self.id)
+
+    @property
+    def running_clock(self) -> DeadlineClock | None:
+        if self.state in AWAITING:
+            return DeadlineClock.ACKNOWLEDGE
+        if self.state is ReferralState.ACKNOWLEDGED and self.decision_due_at is not None:
+            return DeadlineClock.DECISION
+        return None
+
+    def refusal(self, transition: Transition | str) -> str | None:
+        move = MOVES[Transition(transition)]
+        return move.refusal(self.state, self.paused_at is not None, self.clock_due_at is not None)
+
+    def can(self, transition: Transition | str) -> bool:
+        """Whether the move may start from the referral as it is (templates ask this)."""
+        return self.refusal(transition) is None
+
     def overdue(self, now: datetime) -> bool:
-        return self.state.awaiting_acknowledgement and self.paused_at is None and self.due_at < now
+        return self.clock_due_at is not None and self.paused_at is None and self.clock_due_at < now
+
+    def acknowledged_on_time(self) -> bool | None:
+        if self.acknowledged_at is None:
+            return None
+        return self.acknowledged_at <= self.due_at
+
+
+def reference_for(referral_id: int) -> str:
+    return f"REF-{referral_id:06d}"
 
 
 class ReferralEvent(Base):
     """The referral's own history (what the desk and the partner see); the audit trail holds the
-    tamper-evident record."""
+    tamper-evident record. Rows are written by :mod:`referrals.services.transitions` only."""
 
     __tablename__ = "referral_events"
 
@@ -125,4 +321,4 @@ class ReferralMessage(Base):
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     author_label: Mapped[str] = mapped_column(String(254))
     from_desk: Mapped[bool] = mapped_column(Boolean)
-    body_sealed_id: Mapped[str] = mapped_column(ForeignKey("sealed_values.id"))
+    body_sealed_id: Mapped[str] = sealed(2000)

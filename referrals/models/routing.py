@@ -1,17 +1,14 @@
-"""Routing rules, deadline policies and school closures: configuration as data, with dates."""
+"""Routing rules (configuration as data, with dates) and the desk's changes to a proposal."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String
+from sqlalchemy import Boolean, Date, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from referrals.calendars import RuleKind
-from referrals.db import Base, UTCDateTime, borough_code, created_at, enum_type, intpk
-from referrals.models.agency import AgencyKind
-from referrals.models.incident import RiskGrade
+from referrals.db import Base, UTCDateTime, created_at, enum_type, intpk
 
 
 class RuleCode(StrEnum):
@@ -57,50 +54,6 @@ class RoutingRule(Base):
             and self.effective_from <= day
             and (self.effective_to is None or day <= self.effective_to)
         )
-
-
-class DeadlinePolicy(Base):
-    """Agency kind x risk grade -> a deadline rule. A row with no risk grade covers every grade
-    that has no row of its own."""
-
-    __tablename__ = "deadline_policies"
-
-    id: Mapped[intpk]
-    agency_kind: Mapped[AgencyKind] = mapped_column(enum_type(AgencyKind, "agency_kind"))
-    risk_grade: Mapped[RiskGrade | None] = mapped_column(enum_type(RiskGrade, "risk_grade"))
-    rule_kind: Mapped[RuleKind] = mapped_column(enum_type(RuleKind, "rule_kind"))
-    amount: Mapped[int] = mapped_column(Integer, default=1)
-    effective_from: Mapped[date] = mapped_column(Date)
-    updated_at: Mapped[created_at]
-
-
-class ClosureKind(StrEnum):
-    TERM_BREAK = "term_break"
-    INSET = "inset"
-    CLOSURE = "closure"
-
-    @property
-    def label(self) -> str:
-        return {"term_break": "Term break", "inset": "INSET day", "closure": "Closure"}[self.value]
-
-
-class SchoolClosure(Base):
-    """Days a borough's schools, or one school, are closed (inclusive dates)."""
-
-    __tablename__ = "school_closures"
-    __table_args__ = (
-        CheckConstraint("(borough_code IS NULL) <> (school_id IS NULL)", name="one_scope"),
-        CheckConstraint("starts_on <= ends_on", name="ordered"),
-    )
-
-    id: Mapped[intpk]
-    borough_code: Mapped[borough_code | None] = mapped_column(index=True)
-    school_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), index=True)
-    kind: Mapped[ClosureKind] = mapped_column(enum_type(ClosureKind, "kind"))
-    starts_on: Mapped[date] = mapped_column(Date)
-    ends_on: Mapped[date] = mapped_column(Date)
-    label: Mapped[str] = mapped_column(String(100))
-    created_at: Mapped[created_at]
 
 
 class RoutingChange(Base):

@@ -12,9 +12,9 @@ from sqlalchemy.orm import defaultload
 
 from referrals.extensions import db
 from referrals.models.agency import Agency
-from referrals.models.incident import Incident, IncidentPerson, RiskGrade
+from referrals.models.incident import Incident, IncidentPerson, IncidentStatus, RiskGrade
 from referrals.models.outbox import OutboxMessage, OutboxState
-from referrals.models.referral import AWAITING, Referral
+from referrals.models.referral import OPEN_STATES, Referral, ReferralState
 from referrals.queries.paging import Cursor, Page
 
 DUE_SOON = timedelta(hours=2)
@@ -30,7 +30,8 @@ class BoardFilters:
 
 
 def _scoped(filters: BoardFilters) -> Select[Referral]:
-    stmt = select(Referral).where(Referral.state.in_(AWAITING))
+    """Open referrals (a clock running or paused), as filtered."""
+    stmt = select(Referral).where(Referral.state.in_(OPEN_STATES))
     if filters.agency_id:
         stmt = stmt.where(Referral.agency_id == filters.agency_id)
     if filters.owner_id:
@@ -51,21 +52,18 @@ _BOARD_ROW = (defaultload(Referral.subject).lazyload(IncidentPerson.school),)
 def attention(
     filters: BoardFilters, now: datetime, *, after: Cursor | None, page_size: int
 ) -> Page[Referral]:
-    """Overdue and due within two hours, oldest due first, not paused."""
-    stmt = _scoped(filters).where(Referral.paused_at.is_(None), Referral.due_at < now + DUE_SOON)
+    """Overdue and due within two hours, for acknowledgement or for a decision, oldest due
+    first, not paused."""
+    due = Referral.clock_due_at
+    stmt = _scoped(filters).where(Referral.paused_at.is_(None), due < now + DUE_SOON)
     if after is not None:
         stmt = stmt.where(
-            or_(
-                Referral.due_at > after.moment,
-                and_(Referral.due_at == after.moment, Referral.id > after.id),
-            )
+            or_(due > after.moment, and_(due == after.moment, Referral.id > after.id))
         )
     # Ids first, on the due index alone; then the page's rows with what they show.
     ids = list(
         db.session.scalars(
-            stmt.with_only_columns(Referral.id)
-            .order_by(Referral.due_at, Referral.id)
-            .limit(page_size + 1)
+            stmt.with_only_columns(Referral.id).order_by(due, Referral.id).limit(page_size + 1)
         )
     )
     loaded = {
@@ -77,8 +75,12 @@ def attention(
     rows = [loaded[i] for i in ids]
     more = len(rows) > page_size
     rows = rows[:page_size]
-    last = rows[-1] if rows and more else None
-    return Page(items=rows, older=Cursor(last.due_at, last.id) if last else None, newer=None)
+    last = rows[-1] if rows and more and rows[-1].clock_due_at else None
+    return Page(
+        items=rows,
+        older=Cursor(last.clock_due_at, last.id) if last and last.clock_due_at else None,
+        newer=None,
+    )
 
 
 def agency_name(agency_id: int) -> str | None:
@@ -89,16 +91,62 @@ def agency_name(agency_id: int) -> str | None:
 
 
 def counts(filters: BoardFilters, now: datetime) -> dict[str, int]:
-    """Overdue and due-soon counts in one pass over open work (never over history)."""
-    overdue, soon = db.session.execute(
+    """Overdue (for acknowledgement, for a decision) and due-soon counts in one pass over open
+    work (never over history)."""
+    due = Referral.clock_due_at
+    late = due < now
+    overdue, decision, soon = db.session.execute(
         _scoped(filters)
-        .where(Referral.paused_at.is_(None), Referral.due_at < now + DUE_SOON)
+        .where(Referral.paused_at.is_(None), due < now + DUE_SOON)
         .with_only_columns(
-            func.count(case((Referral.due_at < now, 1))),
-            func.count(case((Referral.due_at >= now, 1))),
+            func.count(case((late, 1))),
+            func.count(case((and_(late, Referral.state == ReferralState.ACKNOWLEDGED), 1))),
+            func.count(case((due >= now, 1))),
         )
     ).one()
-    return {"overdue": int(overdue or 0), "due_soon": int(soon or 0)}
+    return {
+        "overdue": int(overdue or 0),
+        "decision_overdue": int(decision or 0),
+        "due_soon": int(soon or 0),
+    }
+
+
+def desk_late(now: datetime, limit: int = 50) -> list[Incident]:
+    """Incidents the desk has not sent by its own triage or share-by deadline, most urgent
+    first (the desk's own breaches, while they can still be put right)."""
+    return list(
+        db.session.scalars(
+            select(Incident)
+            .where(
+                Incident.status == IncidentStatus.LOGGED,
+                or_(Incident.triage_due_at < now, Incident.share_by_at < now),
+            )
+            .order_by(Incident.triage_due_at, Incident.id)
+            .limit(limit)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class DeskBreaches:
+    sent: int
+    triage_late: int
+    share_due: int
+    share_late: int
+
+
+def desk_breaches(now: datetime) -> DeskBreaches:
+    """The last 30 days of the desk's own deadlines: incidents sent, sent after triage, and
+    (where a child is at school) sent after the Operation Encompass share-by time."""
+    sent, triage_late, share_due, share_late = db.session.execute(
+        select(
+            func.count(),
+            func.count(case((Incident.triage_late, 1))),
+            func.count(Incident.share_by_at),
+            func.count(case((Incident.share_late, 1))),
+        ).where(Incident.routed_at >= now - FIGURES_WINDOW)
+    ).one()
+    return DeskBreaches(int(sent), int(triage_late), int(share_due), int(share_late))
 
 
 def paused(filters: BoardFilters, limit: int = 50) -> list[Referral]:

@@ -3,15 +3,31 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from enum import StrEnum
 
 from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import selectinload
 
+from referrals import clock
 from referrals.extensions import db
 from referrals.models.incident import Incident, IncidentPerson, IncidentStatus, RiskGrade
 from referrals.models.referral import AWAITING, Referral
 from referrals.queries.paging import Cursor, Page
+
+
+class TriageFilter(StrEnum):
+    """The desk's own triage clock, for incidents not yet sent."""
+
+    OVERDUE = "overdue"
+    WITHIN_HOUR = "hour"
+
+    @property
+    def label(self) -> str:
+        return {"overdue": "Triage overdue", "hour": "Triage due within an hour"}[self.value]
+
+
+TRIAGE_SOON = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -19,6 +35,11 @@ class QueueFilters:
     borough: str | None = None
     risk: RiskGrade | None = None
     status: IncidentStatus | None = None
+    triage: TriageFilter | None = None
+
+    @property
+    def any(self) -> bool:
+        return any((self.borough, self.risk, self.status, self.triage))
 
 
 def _filtered(filters: QueueFilters) -> Select[Incident]:
@@ -38,8 +59,13 @@ def queue(
     older_than: Cursor | None = None,
     newer_than: Cursor | None = None,
     page_size: int = 25,
+    now: datetime | None = None,
 ) -> Page[Incident]:
-    """Newest first by time received, ``page_size`` at a time, without counting history."""
+    """Newest first by time received, ``page_size`` at a time, without counting history; with a
+    triage filter, the incidents not yet sent whose triage is overdue or due within the hour,
+    soonest due first."""
+    if filters.triage is not None:
+        return _by_triage(filters, now or clock.now(), older_than, page_size)
     stmt = _filtered(filters)
     key = (Incident.received_at, Incident.id)
     if newer_than is not None:
@@ -72,6 +98,29 @@ def queue(
         older=Cursor(last.received_at, last.id) if last and has_older else None,
         newer=Cursor(first.received_at, first.id) if first and has_newer else None,
     )
+
+
+def _by_triage(
+    filters: QueueFilters, now: datetime, after: Cursor | None, page_size: int
+) -> Page[Incident]:
+    limit = now if filters.triage is TriageFilter.OVERDUE else now + TRIAGE_SOON
+    stmt = _filtered(filters).where(
+        Incident.status == IncidentStatus.LOGGED, Incident.triage_due_at < limit
+    )
+    if after is not None:
+        stmt = stmt.where(
+            or_(
+                Incident.triage_due_at > after.moment,
+                and_(Incident.triage_due_at == after.moment, Incident.id > after.id),
+            )
+        )
+    rows = list(
+        db.session.scalars(stmt.order_by(Incident.triage_due_at, Incident.id).limit(page_size + 1))
+    )
+    more = len(rows) > page_size
+    rows = rows[:page_size]
+    last = rows[-1] if rows and more else None
+    return Page(items=rows, older=Cursor(last.triage_due_at, last.id) if last else None, newer=None)
 
 
 def incident_with_people(incident_id: int) -> Incident | None:

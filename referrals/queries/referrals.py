@@ -1,4 +1,5 @@
-"""Partners' inboxes and the desk's view of an incident's referrals."""
+"""Partners' inboxes, the desk's view of an incident's referrals, and the desk's "before school"
+list of school referrals not yet seen."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from referrals.extensions import db
-from referrals.models.referral import AWAITING, Referral, ReferralState
+from referrals.models.agency import Agency, AgencyKind
+from referrals.models.referral import ANSWERED, AWAITING, OPEN_STATES, Referral, ReferralState
 from referrals.queries.paging import Cursor, Page
 
 DUE_SOON = timedelta(hours=2)
@@ -20,6 +22,7 @@ class InboxTab(StrEnum):
     DUE_SOON = "due-soon"
     OVERDUE = "overdue"
     ACKNOWLEDGED = "acknowledged"
+    DECISION_OVERDUE = "decision-overdue"
     DECIDED = "decided"
 
     @property
@@ -29,19 +32,32 @@ class InboxTab(StrEnum):
             "due-soon": "Due soon",
             "overdue": "Overdue",
             "acknowledged": "Acknowledged",
+            "decision-overdue": "Decision overdue",
             "decided": "Decided",
         }[self.value]
+
+    @property
+    def counted(self) -> bool:
+        """Tabs of open work show a count; the history tabs show pages only."""
+        return self in COUNTED_TABS
+
+
+COUNTED_TABS = (InboxTab.NEW, InboxTab.DUE_SOON, InboxTab.OVERDUE, InboxTab.DECISION_OVERDUE)
 
 
 def _tab_condition(tab: InboxTab, now: datetime) -> ColumnElement[bool]:
     awaiting = Referral.state.in_(AWAITING)
-    running = and_(awaiting, Referral.paused_at.is_(None))
+    running = and_(Referral.state.in_(OPEN_STATES), Referral.paused_at.is_(None))
+    due = Referral.clock_due_at
     return {
         InboxTab.NEW: awaiting,
-        InboxTab.DUE_SOON: and_(running, Referral.due_at >= now, Referral.due_at < now + DUE_SOON),
-        InboxTab.OVERDUE: and_(running, Referral.due_at < now),
+        InboxTab.DUE_SOON: and_(running, due >= now, due < now + DUE_SOON),
+        InboxTab.OVERDUE: and_(awaiting, Referral.paused_at.is_(None), due < now),
         InboxTab.ACKNOWLEDGED: Referral.state == ReferralState.ACKNOWLEDGED,
-        InboxTab.DECIDED: Referral.state.in_((ReferralState.DECIDED, ReferralState.DECLINED)),
+        InboxTab.DECISION_OVERDUE: and_(
+            Referral.state == ReferralState.ACKNOWLEDGED, Referral.paused_at.is_(None), due < now
+        ),
+        InboxTab.DECIDED: Referral.state.in_(ANSWERED),
     }[tab]
 
 
@@ -75,23 +91,24 @@ def inbox(
 
 
 def tab_counts(agency_id: int, now: datetime) -> dict[InboxTab, int]:
-    """Counts for the open tabs in one pass over one agency's open work, read from the
-    covering index ``ix_referrals_agency_due`` (never the whole history: the acknowledged and
-    decided tabs show pages, not totals)."""
+    """Counts for the tabs of open work in one pass over one agency's open referrals, read
+    from the covering index ``ix_referrals_agency_due`` (never the whole history)."""
     running = Referral.paused_at.is_(None)
-    new, soon, overdue = db.session.execute(
+    due = Referral.clock_due_at
+    awaiting = Referral.state.in_(AWAITING)
+    new, soon, overdue, decision = db.session.execute(
         select(
-            func.count(),
-            func.count(
-                case((and_(running, Referral.due_at >= now, Referral.due_at < now + DUE_SOON), 1))
-            ),
-            func.count(case((and_(running, Referral.due_at < now), 1))),
-        ).where(Referral.agency_id == agency_id, Referral.state.in_(AWAITING))
+            func.count(case((awaiting, 1))),
+            func.count(case((and_(running, due >= now, due < now + DUE_SOON), 1))),
+            func.count(case((and_(awaiting, running, due < now), 1))),
+            func.count(case((and_(~awaiting, running, due < now), 1))),
+        ).where(Referral.agency_id == agency_id, Referral.state.in_(OPEN_STATES))
     ).one()
     return {
         InboxTab.NEW: int(new or 0),
         InboxTab.DUE_SOON: int(soon or 0),
         InboxTab.OVERDUE: int(overdue or 0),
+        InboxTab.DECISION_OVERDUE: int(decision or 0),
     }
 
 
@@ -102,4 +119,39 @@ def for_incident(incident_id: int) -> list[Referral]:
             .where(Referral.incident_id == incident_id)
             .order_by(Referral.subject_id, Referral.id)
         )
+    )
+
+
+def before_school(
+    starts: datetime, ends: datetime, *, after: Cursor | None, page_size: int
+) -> Page[Referral]:
+    """School referrals due in ``[starts, ends)`` (a London day) that the school has not yet
+    opened, soonest first: the desk rings the school before the child arrives."""
+    stmt = (
+        select(Referral.id)
+        .join(Agency, Agency.id == Referral.agency_id)
+        .where(
+            Referral.state == ReferralState.SENT,
+            Referral.clock_due_at >= starts,
+            Referral.clock_due_at < ends,
+            Agency.kind == AgencyKind.SCHOOL,
+        )
+    )
+    if after is not None:
+        stmt = stmt.where(
+            or_(
+                Referral.clock_due_at > after.moment,
+                and_(Referral.clock_due_at == after.moment, Referral.id > after.id),
+            )
+        )
+    ids = list(
+        db.session.scalars(stmt.order_by(Referral.clock_due_at, Referral.id).limit(page_size + 1))
+    )
+    loaded = {r.id: r for r in db.session.scalars(select(Referral).where(Referral.id.in_(ids)))}
+    rows = [loaded[i] for i in ids][:page_size]
+    last = rows[-1] if len(ids) > page_size and rows else None
+    return Page(
+        items=rows,
+        older=Cursor(last.clock_due_at, last.id) if last and last.clock_due_at else None,
+        newer=None,
     )

@@ -14,8 +14,9 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from referrals import clock
+from referrals.db import text_limit
 from referrals.extensions import db
-from referrals.models.audit import AuditKind
+from referrals.models.audit import AuditEvent, AuditKind
 from referrals.models.user import User, UserSession
 from referrals.runtime import runtime
 from referrals.security import passwords
@@ -47,7 +48,10 @@ def check_credentials(email: str, password: str) -> User:
     ok = passwords.verify_password(user.password_hash if user else None, password)
     if user is None or not ok or not user.active:
         audit.record(
-            Actor(user_id=user.id if user else None, label=normalise_email(email)[:254]),
+            Actor(
+                user_id=user.id if user else None,
+                label=normalise_email(email)[: text_limit(AuditEvent.actor_label)],
+            ),
             AuditKind.SECURITY,
             "sign_in.refused",
             "user",

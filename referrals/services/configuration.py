@@ -9,16 +9,14 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from referrals.calendars import RuleKind
+from referrals.db import text_limit
 from referrals.extensions import db
 from referrals.models.agency import Agency, AgencyKind
 from referrals.models.audit import AuditKind
+from referrals.models.calendar import ClosureKind, SchoolClosure
+from referrals.models.deadlines import DeadlineClock, DeadlinePolicy
 from referrals.models.incident import RiskGrade
-from referrals.models.routing import (
-    ClosureKind,
-    DeadlinePolicy,
-    RoutingRule,
-    SchoolClosure,
-)
+from referrals.models.routing import RoutingRule
 from referrals.reference import BOROUGHS
 from referrals.services import audit
 from referrals.services.actors import Actor
@@ -30,7 +28,9 @@ MAX_AMOUNT = {
     RuleKind.WORKING_HOURS: 80,
     RuleKind.ELAPSED_HOURS: 168,
     RuleKind.NEXT_SCHOOL_DAY_START: 1,
+    RuleKind.NO_DEADLINE: 1,
 }
+FIXED_AMOUNT = (RuleKind.NEXT_SCHOOL_DAY_START, RuleKind.NO_DEADLINE)
 
 
 def update_rule(
@@ -81,31 +81,52 @@ def update_rule(
 @dataclass
 class PolicyInput:
     agency_kind: AgencyKind | None
+    clock: DeadlineClock | None
     risk_grade: RiskGrade | None
     rule_kind: RuleKind | None
     amount: int | None
     effective_from: date | None
 
 
-def add_policy(actor: Actor, data: PolicyInput) -> DeadlinePolicy:
-    """A new policy row; the newest in force wins, and older rows stay as history."""
+def _policy_errors(data: PolicyInput) -> dict[str, str]:
     errors: dict[str, str] = {}
-    if data.agency_kind is None:
+    kind, which, rule = data.agency_kind, data.clock, data.rule_kind
+    if kind is None:
         errors["agency_kind"] = "Choose the kind of agency"
-    if data.rule_kind is None:
+    if which is None:
+        errors["clock"] = "Choose which deadline the policy sets"
+    elif kind is not None and (which is DeadlineClock.TRIAGE) != (kind is AgencyKind.POLICE_DESK):
+        errors["clock"] = (
+            "Triage is the police desk's own deadline; partner agencies have acknowledgement "
+            "and decision deadlines"
+        )
+    if rule is None:
         errors["rule_kind"] = "Choose the kind of deadline"
-    elif data.amount is None or not 1 <= data.amount <= MAX_AMOUNT[data.rule_kind]:
-        errors["amount"] = f"Enter a whole number from 1 to {MAX_AMOUNT[data.rule_kind]}"
+    elif rule is RuleKind.NO_DEADLINE and which is not DeadlineClock.DECISION:
+        errors["rule_kind"] = "Only the decision deadline can be switched off"
+    elif rule is RuleKind.NEXT_SCHOOL_DAY_START and kind is not AgencyKind.SCHOOL:
+        errors["rule_kind"] = "The start of the next school day applies to schools only"
+    elif rule not in FIXED_AMOUNT and (
+        data.amount is None or not 1 <= data.amount <= MAX_AMOUNT[rule]
+    ):
+        errors["amount"] = f"Enter a whole number from 1 to {MAX_AMOUNT[rule]}"
     if data.effective_from is None:
         errors["effective_from"] = "Enter the date the policy applies from"
-    if errors:
+    return errors
+
+
+def add_policy(actor: Actor, data: PolicyInput) -> DeadlinePolicy:
+    """A new policy row; the newest in force wins, and older rows stay as history. Its date is
+    a London date: it applies to clocks started from London midnight that day."""
+    errors = _policy_errors(data)
+    if errors or not (data.agency_kind and data.clock and data.rule_kind and data.effective_from):
         raise InvalidInput(errors)
-    assert data.agency_kind and data.rule_kind and data.amount and data.effective_from
     policy = DeadlinePolicy(
         agency_kind=data.agency_kind,
+        clock=data.clock,
         risk_grade=data.risk_grade,
         rule_kind=data.rule_kind,
-        amount=data.amount,
+        amount=1 if data.rule_kind in FIXED_AMOUNT else data.amount or 1,
         effective_from=data.effective_from,
     )
     db.session.add(policy)
@@ -118,9 +139,10 @@ def add_policy(actor: Actor, data: PolicyInput) -> DeadlinePolicy:
         policy.id,
         detail={
             "kind": data.agency_kind.value,
+            "clock": data.clock.value,
             "grade": data.risk_grade.value if data.risk_grade else None,
             "rule": data.rule_kind.value,
-            "amount": data.amount,
+            "amount": policy.amount,
             "from": data.effective_from.isoformat(),
         },
     )
@@ -162,8 +184,9 @@ def add_closure(actor: Actor, data: ClosureInput) -> SchoolClosure:
     elif data.starts_on is not None and data.ends_on - data.starts_on > timedelta(MAX_CLOSURE_DAYS):
         errors["ends_on"] = f"A closure can last at most {MAX_CLOSURE_DAYS} days"
     label = data.label.strip()
-    if not label or len(label) > 100:
-        errors["label"] = "Enter a label of up to 100 characters, like Autumn half-term"
+    limit = text_limit(SchoolClosure.label)
+    if not label or len(label) > limit:
+        errors["label"] = f"Enter a label of up to {limit} characters, like Autumn half-term"
     if errors:
         raise InvalidInput(errors)
     assert data.kind and data.starts_on and data.ends_on

@@ -1,65 +1,19 @@
-"""What each kind of partner receives: decided here, in one place (DOMAIN.md, "minimised per
-recipient"). A field not listed for a kind is never decrypted for it, so it cannot leak."""
+"""What each kind of partner receives, minimised per recipient: the fields come from the kind's
+profile (:mod:`referrals.profiles`), and this is the one place that builds what a partner sees.
+A field not listed for a kind is never decrypted for it, so it cannot leak."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
+from typing import Any
 
 from referrals.models.agency import AgencyKind
 from referrals.models.incident import IncidentPerson, PersonRole
 from referrals.models.referral import Referral
+from referrals.profiles import Field, profile
 from referrals.services import identity_store
-
-
-class Field(StrEnum):
-    REFERENCE = "reference"
-    WHEN = "when"
-    PLACE = "place"
-    SUBJECT_IDENTITY = "subject_identity"  # the child's (or victim's) name and date of birth
-    SUBJECT_ADDRESS = "subject_address"
-    PRESENCE = "presence"  # present or not, and where
-    VOICE = "voice"
-    WELFARE_CHECK = "welfare_check"  # whether officers spoke to the child
-    SCHOOL = "school"
-    KNOWN_TO_SOCIAL_CARE = "known_to_social_care"
-    RISK = "risk"
-    SUMMARY = "summary"
-    HOUSEHOLD = "household"  # the adults, the suspect included, with their details
-    SIBLINGS = "siblings"  # the other children of the incident
-
-
-OPERATION_ENCOMPASS = frozenset(
-    {
-        Field.REFERENCE,
-        Field.WHEN,
-        Field.PLACE,
-        Field.SUBJECT_IDENTITY,
-        Field.PRESENCE,
-        Field.VOICE,
-        Field.WELFARE_CHECK,
-    }
-)
-FIELDS_BY_KIND: dict[AgencyKind, frozenset[Field]] = {
-    AgencyKind.SCHOOL: OPERATION_ENCOMPASS,
-    AgencyKind.CHILDRENS_SOCIAL_CARE: frozenset(Field),
-    AgencyKind.MARAC: frozenset(
-        {
-            Field.REFERENCE,
-            Field.WHEN,
-            Field.PLACE,
-            Field.SUBJECT_IDENTITY,
-            Field.SUBJECT_ADDRESS,
-            Field.RISK,
-            Field.SUMMARY,
-            Field.HOUSEHOLD,
-            Field.SIBLINGS,
-        }
-    ),
-    AgencyKind.HEALTH: OPERATION_ENCOMPASS | {Field.RISK, Field.KNOWN_TO_SOCIAL_CARE},
-    AgencyKind.OTHER: OPERATION_ENCOMPASS,
-}
 
 
 @dataclass(frozen=True)
@@ -96,14 +50,17 @@ class Disclosure:
 
     @property
     def fields(self) -> frozenset[Field]:
-        return FIELDS_BY_KIND.get(self.kind, OPERATION_ENCOMPASS)
+        return profile(self.kind).fields
 
 
-def _person(link: IncidentPerson, *, identity: bool, address: bool) -> DisclosedPerson:
+def _person(
+    link: IncidentPerson, opened: dict[str, str], *, identity: bool, address: bool
+) -> DisclosedPerson:
     base = DisclosedPerson(link.person.pseudonym, link.role.label, link.age_band)
     if not identity:
         return base
-    data = identity_store.unseal_json(link.identity_sealed_id)
+    text = opened.get(link.identity_sealed_id)
+    data: dict[str, Any] = json.loads(text) if text else {}
     name = " ".join(p for p in (data.get("given_name"), data.get("family_name")) if p)
     return DisclosedPerson(
         base.pseudonym,
@@ -117,8 +74,9 @@ def _person(link: IncidentPerson, *, identity: bool, address: bool) -> Disclosed
 
 
 def disclose(referral: Referral) -> Disclosure:
+    """What the referral's agency may see, opened with one query whatever the household size."""
     kind = referral.agency.kind
-    allowed = FIELDS_BY_KIND.get(kind, OPERATION_ENCOMPASS)
+    allowed = profile(kind).fields
     incident, subject = referral.incident, referral.subject
     is_child = subject.role is PersonRole.CHILD
 
@@ -126,41 +84,47 @@ def disclose(referral: Referral) -> Disclosure:
         return f in allowed
 
     others = [p for p in incident.people if p.id != subject.id]
+    adults = [p for p in others if p.role is not PersonRole.CHILD] if has(Field.HOUSEHOLD) else []
+    siblings = [p for p in others if p.role is PersonRole.CHILD] if has(Field.SIBLINGS) else []
+    wanted: dict[str | None, bool] = {
+        incident.location_sealed_id: has(Field.PLACE),
+        incident.summary_sealed_id: has(Field.SUMMARY),
+        subject.identity_sealed_id: has(Field.SUBJECT_IDENTITY),
+        subject.present_where_sealed_id: is_child and has(Field.PRESENCE),
+        subject.voice_sealed_id: is_child and has(Field.VOICE),
+        **{p.identity_sealed_id: True for p in adults + siblings},
+    }
+    opened = identity_store.unseal_many(k for k, needed in wanted.items() if needed and k)
+
+    def text(value_id: str | None, field: Field, applies: bool = True) -> str | None:
+        return opened.get(value_id or "") if applies and has(field) else None
+
     return Disclosure(
         kind=kind,
         subject=_person(
-            subject, identity=has(Field.SUBJECT_IDENTITY), address=has(Field.SUBJECT_ADDRESS)
+            subject,
+            opened,
+            identity=has(Field.SUBJECT_IDENTITY),
+            address=has(Field.SUBJECT_ADDRESS),
         ),
         reference=incident.police_reference if has(Field.REFERENCE) else None,
         occurred_at=incident.occurred_at if has(Field.WHEN) else None,
         received_at=incident.received_at if has(Field.WHEN) else None,
-        place=identity_store.unseal_id(incident.location_sealed_id) if has(Field.PLACE) else None,
+        place=text(incident.location_sealed_id, Field.PLACE),
         present=subject.present if is_child and has(Field.PRESENCE) else None,
-        present_where=identity_store.unseal_id(subject.present_where_sealed_id)
-        if is_child and has(Field.PRESENCE)
-        else None,
-        voice=identity_store.unseal_id(subject.voice_sealed_id)
-        if is_child and has(Field.VOICE)
-        else None,
+        present_where=text(subject.present_where_sealed_id, Field.PRESENCE, is_child),
+        voice=text(subject.voice_sealed_id, Field.VOICE, is_child),
         spoken_to=subject.spoken_to if is_child and has(Field.WELFARE_CHECK) else None,
         school=subject.school.name if subject.school and has(Field.SCHOOL) else None,
         known_to_social_care=referral.known_to_social_care
         if has(Field.KNOWN_TO_SOCIAL_CARE)
         else None,
         risk=incident.risk_grade.label if has(Field.RISK) else None,
-        summary=identity_store.unseal_id(incident.summary_sealed_id)
-        if has(Field.SUMMARY)
-        else None,
-        household=tuple(
-            _person(p, identity=True, address=True)
-            for p in others
-            if p.role is not PersonRole.CHILD
-        )
+        summary=text(incident.summary_sealed_id, Field.SUMMARY),
+        household=tuple(_person(p, opened, identity=True, address=True) for p in adults)
         if has(Field.HOUSEHOLD)
         else None,
-        siblings=tuple(
-            _person(p, identity=True, address=False) for p in others if p.role is PersonRole.CHILD
-        )
+        siblings=tuple(_person(p, opened, identity=True, address=False) for p in siblings)
         if has(Field.SIBLINGS)
         else None,
     )

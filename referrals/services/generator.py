@@ -2,12 +2,20 @@
 
 Realistic shape: boroughs weighted by child population, one to four children, a few thousand
 synthetic schools, a risk mix, repeat victimisation (the same child again within months), times
-spread over years, and partners who acknowledge on time, late or never. Every incident passes
-:func:`referrals.services.intake.validate`; identities are sealed by the identity store's own
-code; pseudonyms come from the same keyed HMAC; the audit chain is extended with the same hash.
-This module shapes the rows; :mod:`referrals.services.bulk_load` writes them in bulk in a second
-process, a batch per transaction, because going through the ORM one incident at a time would take
-hours at a million. Historic e-mails are not generated.
+spread over years, and partners who acknowledge on time, late or never.
+
+Generated data goes through the desk's own rules: every incident passes
+:func:`referrals.services.intake.validate`; its desk deadlines come from
+:func:`referrals.services.intake.desk_clocks`; it is routed by
+:func:`referrals.services.routing.routes` with the routing rules in force on the day it is
+sent; each referral's clocks and first ladder step come from
+:func:`referrals.services.routing.initial_clocks`; and what happens next is played through the
+one transition table (:mod:`referrals.services.generated_history`). Identities are sealed by
+the identity store's own code; pseudonyms come from the same keyed HMAC; the audit chain is
+extended with the same hash. Only the writing is different: this module shapes rows and
+:mod:`referrals.services.bulk_load` writes them in bulk in a second process, a batch per
+transaction, because the ORM one incident at a time would take hours at a million. Historic
+e-mails are not generated.
 """
 
 from __future__ import annotations
@@ -16,75 +24,38 @@ import json
 import random
 import uuid
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 
 from referrals import clock
-from referrals.calendars import DeadlineRule, RuleKind, SchoolCalendar, WorkingCalendar, due_time
 from referrals.extensions import db
 from referrals.models.agency import Agency, AgencyKind
 from referrals.models.audit import AuditKind
-from referrals.models.escalation import Escalation, EscalationStep
-from referrals.models.incident import Incident, IncidentPerson, PersonRole, RiskGrade
+from referrals.models.calendar import SchoolClosure
+from referrals.models.escalation import DeskEscalation, Escalation
+from referrals.models.incident import DeskClock, Incident, IncidentPerson, PersonRole, RiskGrade
 from referrals.models.person import Person, PersonKind
-from referrals.models.referral import Referral, ReferralEvent, ReferralState
-from referrals.models.routing import DeadlinePolicy, RuleCode
-from referrals.reference import BOROUGHS
+from referrals.models.referral import Referral, ReferralEvent
+from referrals.models.routing import RoutingRule, RuleCode
+from referrals.models.user import Role, User
 from referrals.runtime import runtime
-from referrals.services import admin, identity_store, intake, pseudonyms
-from referrals.services.actors import Actor
+from referrals.services import deadlines, escalation, identity_store, intake, pseudonyms, routing
 from referrals.services.ages import age_band
 from referrals.services.bulk_load import Batch, as_tuples
+from referrals.services.generated_history import Ids, Rows, Timeline, audit_row
+from referrals.services.generated_history import Referral as Played
 from referrals.services.intake import AdultInput, ChildInput, IncidentInput
-from referrals.services.outcomes import outcomes_for
-from referrals.synthetic import FAMILY, GIVEN, SCHOOL_KINDS, SCHOOL_WORDS, STREETS
+from referrals.synthetic import BOROUGH_WEIGHTS, FAMILY, GIVEN, STREETS
 
-# Relative numbers of children by borough: synthetic approximations of the published shape
-# (outer boroughs large, the City tiny), not official statistics.
-BOROUGH_WEIGHTS = {
-    "E09000001": 1,
-    "E09000002": 62,
-    "E09000003": 95,
-    "E09000004": 55,
-    "E09000005": 75,
-    "E09000006": 70,
-    "E09000007": 45,
-    "E09000008": 98,
-    "E09000009": 85,
-    "E09000010": 90,
-    "E09000011": 68,
-    "E09000012": 62,
-    "E09000013": 35,
-    "E09000014": 55,
-    "E09000015": 60,
-    "E09000016": 58,
-    "E09000017": 75,
-    "E09000018": 70,
-    "E09000019": 42,
-    "E09000020": 28,
-    "E09000021": 40,
-    "E09000022": 60,
-    "E09000023": 68,
-    "E09000024": 48,
-    "E09000025": 90,
-    "E09000026": 82,
-    "E09000027": 45,
-    "E09000028": 62,
-    "E09000029": 50,
-    "E09000030": 70,
-    "E09000031": 65,
-    "E09000032": 65,
-    "E09000033": 35,
-}
-SCHOOLS_PER_WEIGHT = 1.6  # about 3,000 schools across London
-FIRST_URN = 700000
-REPEAT_CHANCE = 0.15
-STALE_AFTER = timedelta(days=14)  # a child seen before, within months (repeat victimisation)
+REPEAT_CHANCE = 0.15  # a child seen before, within months (repeat victimisation)
 CHILDREN_WEIGHTS = ((1, 45), (2, 30), (3, 17), (4, 8))
 GRADES = ((RiskGrade.STANDARD, 45), (RiskGrade.MEDIUM, 40), (RiskGrade.HIGH, 15))
+# Minutes from receipt to sending: the desk is quick with high risk, slower otherwise; some
+# sends pass the triage or Operation Encompass deadline, and are recorded as the desk's breach.
+SEND_DELAY = {RiskGrade.HIGH: (5, 70), RiskGrade.MEDIUM: (10, 200), RiskGrade.STANDARD: (10, 480)}
 
 
 def _weighted(rng: random.Random, pairs: tuple[tuple[Any, int], ...]) -> Any:
@@ -100,6 +71,7 @@ TABLES = (
     "referrals",
     "referral_events",
     "escalations",
+    "desk_escalations",
     "audit_events",
 )
 
@@ -117,64 +89,14 @@ class Report:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
-@dataclass
-class _Ids:
-    values: dict[str, int] = field(default_factory=dict)
+@dataclass(frozen=True)
+class Planned:
+    """A referral as the rules make it: who, to whom, why, and its clocks."""
 
-    def next(self, table: str) -> int:
-        self.values[table] += 1
-        return self.values[table]
-
-
-def ensure_borough_agencies(actor: Actor, existing: set[str]) -> int:
-    """Each borough's children's social care front door and MARAC coordinator, where missing
-    (``existing`` holds the agency codes already there). Shared by the demo data."""
-    made = 0
-    for code, name in BOROUGHS.items():
-        for kind, prefix, label in (
-            (AgencyKind.CHILDRENS_SOCIAL_CARE, "CSC", "children's social care front door"),
-            (AgencyKind.MARAC, "MARAC", "MARAC coordinator"),
-        ):
-            if f"{prefix}-{code}" not in existing:
-                admin.create_agency(
-                    actor,
-                    admin.AgencyInput(
-                        code=f"{prefix}-{code}",
-                        name=f"{name} {label}",
-                        kind=kind,
-                        borough_code=code,
-                        notice_email=f"{prefix.lower()}@{code.lower()}.example",
-                    ),
-                )
-                made += 1
-    return made
-
-
-def ensure_reference_data() -> int:
-    """Front doors, MARAC coordinators and a few thousand schools, if not there yet."""
-    actor = Actor.system("generator")
-    existing = {a.code for a in db.session.scalars(select(Agency))}
-    made = ensure_borough_agencies(actor, existing)
-    urn = FIRST_URN
-    for code, weight in BOROUGH_WEIGHTS.items():
-        for n in range(max(1, round(weight * SCHOOLS_PER_WEIGHT))):
-            if f"SCH-{urn}" not in existing:
-                word = SCHOOL_WORDS[(urn + n) % len(SCHOOL_WORDS)]
-                school_kind = SCHOOL_KINDS[urn % len(SCHOOL_KINDS)]
-                admin.create_agency(
-                    actor,
-                    admin.AgencyInput(
-                        code=f"SCH-{urn}",
-                        name=f"{word} {school_kind} {urn} ({BOROUGHS[code]})",
-                        kind=AgencyKind.SCHOOL,
-                        borough_code=code,
-                        school_urn=str(urn),
-                        notice_email=f"dsl@{urn}.example",
-                    ),
-                )
-                made += 1
-            urn += 1
-    return made
+    position: int
+    agency: Agency
+    rules: tuple[RuleCode, ...]
+    clocks: dict[str, Any]
 
 
 class Generator:
@@ -189,13 +111,12 @@ class Generator:
         self.start = self.end - timedelta(days=365 * years)
         self.linkage_key = runtime().linkage_key
         agencies = list(db.session.scalars(select(Agency).where(Agency.active.is_(True))))
-        for agency in agencies:
+        self.rule_rows = list(db.session.scalars(select(RoutingRule)))
+        for row in [*agencies, *self.rule_rows]:
             # Detached, so that committing each batch does not expire them and reload each one.
-            db.session.expunge(agency)
-        self.front_door = {
-            a.borough_code: a for a in agencies if a.kind is AgencyKind.CHILDRENS_SOCIAL_CARE
-        }
-        self.marac = {a.borough_code: a for a in agencies if a.kind is AgencyKind.MARAC}
+            db.session.expunge(row)
+        self.front_door = routing.by_borough(agencies, AgencyKind.CHILDRENS_SOCIAL_CARE)
+        self.marac = routing.by_borough(agencies, AgencyKind.MARAC)
         self.schools: dict[str, list[Agency]] = {}
         for a in agencies:
             if a.kind is AgencyKind.SCHOOL and a.borough_code:
@@ -203,8 +124,18 @@ class Generator:
         self.by_urn = {a.school_urn: a for a in agencies if a.school_urn}
         self.boroughs = [b for b in BOROUGH_WEIGHTS if b in self.front_door]
         self.weights = [BOROUGH_WEIGHTS[b] for b in self.boroughs]
-        self.rules = self._rules()
-        self.calendars: dict[int, tuple[WorkingCalendar, SchoolCalendar | None]] = {}
+        self.book = deadlines.policy_book()
+        self.ladders = escalation.ladders()
+        self.desk = deadlines.desk_calendar()
+        self.closed = self._closures(agencies)
+        self.calendars: dict[int, deadlines.Calendars] = {}
+        self.supervisors = list(
+            db.session.scalars(
+                select(User.email)
+                .where(User.role == Role.SUPERVISOR, User.active.is_(True))
+                .order_by(User.id)
+            )
+        )
         self.people: dict[str, tuple[int, str]] = {
             h: (pid, p)
             for pid, p, h in db.session.execute(
@@ -217,7 +148,7 @@ class Generator:
         self.pseudonyms = set(db.session.scalars(select(Person.pseudonym)))
         self.history: dict[int, deque[datetime]] = {}
         self.recent_children: dict[str, deque[tuple[str, str, date, str]]] = {}
-        self.ids = _Ids(
+        self.ids = Ids(
             {
                 name: int(db.session.scalar(select(func.coalesce(func.max(col), 0))) or 0)
                 for name, col in (
@@ -227,6 +158,7 @@ class Generator:
                     ("referrals", Referral.id),
                     ("referral_events", ReferralEvent.id),
                     ("escalations", Escalation.id),
+                    ("desk_escalations", DeskEscalation.id),
                 )
             }
         )
@@ -235,15 +167,32 @@ class Generator:
         self.sqlite = db.session.get_bind().dialect.name == "sqlite"
         self.in_incident: set[int] = set()
 
-    def _rules(self) -> dict[AgencyKind, DeadlineRule]:
-        found: dict[AgencyKind, DeadlineRule] = {}
-        for p in db.session.scalars(
-            select(DeadlinePolicy)
-            .where(DeadlinePolicy.risk_grade.is_(None))
-            .order_by(DeadlinePolicy.effective_from)
-        ):
-            found[p.agency_kind] = DeadlineRule(p.rule_kind, p.amount)
-        return found
+    def _closures(self, agencies: list[Agency]) -> dict[int, frozenset[date]]:
+        """Each school's closed days (its own and its borough's), read once."""
+        by_borough: dict[str, set[date]] = {}
+        by_school: dict[int, set[date]] = {}
+        for row in db.session.scalars(select(SchoolClosure)):
+            days = {
+                row.starts_on + timedelta(days=n)
+                for n in range((row.ends_on - row.starts_on).days + 1)
+            }
+            if row.school_id is not None:
+                by_school.setdefault(row.school_id, set()).update(days)
+            elif row.borough_code:
+                by_borough.setdefault(row.borough_code, set()).update(days)
+        return {
+            a.id: frozenset(
+                by_school.get(a.id, set()) | by_borough.get(a.borough_code or "", set())
+            )
+            for a in agencies
+            if a.kind is AgencyKind.SCHOOL
+        }
+
+    def _calendars(self, agency: Agency) -> deadlines.Calendars:
+        if agency.id not in self.calendars:
+            closed = self.closed.get(agency.id, frozenset())
+            self.calendars[agency.id] = deadlines.build_calendars(agency, closed)
+        return self.calendars[agency.id]
 
     # --- shaping one incident ------------------------------------------------------------------
 
@@ -345,8 +294,6 @@ class Generator:
             source="generated",
         )
 
-    # --- rows ----------------------------------------------------------------------------------
-
     def _person(
         self,
         kind: PersonKind,
@@ -383,52 +330,73 @@ class Generator:
         self.in_incident.add(pid)
         return pid, pseudonym, False
 
-    def _calendars(self, agency: Agency) -> tuple[WorkingCalendar, SchoolCalendar | None]:
-        if agency.id not in self.calendars:
-            working = WorkingCalendar(start=agency.work_start, end=agency.work_end)
-            school = (
-                (
-                    SchoolCalendar(day_start=agency.school_day_start)
-                    if agency.school_day_start
-                    else SchoolCalendar()
-                )
-                if (agency.kind is AgencyKind.SCHOOL)
-                else None
-            )
-            self.calendars[agency.id] = (working, school)
-        return self.calendars[agency.id]
+    # --- through the desk's rules ----------------------------------------------------------------
 
-    def _audit(
-        self,
-        rows: dict[str, list[dict[str, Any]]],
-        at: datetime,
-        actor: str,
-        kind: AuditKind,
-        action: str,
-        record_type: str,
-        record_id: int,
-        recipients: str | None = None,
-        detail: dict[str, Any] | None = None,
-    ) -> None:
-        # seq, prev_hash and hash are added by the writer, which extends the chain (write_batch).
-        values: dict[str, Any] = {
-            "occurred_at": at,
-            "actor_id": None,
-            "actor_label": actor,
-            "agency_id": None,
-            "kind": kind.value,
-            "action": action,
-            "record_type": record_type,
-            "record_id": str(record_id),
-            "recipients": recipients,
-            "reason": None,
-            "detail": json.dumps(detail, sort_keys=True, separators=(",", ":")) if detail else None,
-        }
-        rows["audit_events"].append(values)
+    def desk_clocks(self, data: IncidentInput) -> dict[str, datetime | None]:
+        assert data.received_at and data.risk_actuarial
+        return intake.desk_clocks(
+            data.risk_actuarial,
+            data.received_at,
+            intake.schools_of(data, self.by_urn),
+            self.book,
+            self.desk,
+            self.closed,
+        )
+
+    def plan(self, data: IncidentInput, sent: datetime, pseudonyms_: list[str]) -> list[Planned]:
+        """The referrals the routing rules in force on the day of sending make for this
+        incident, with their clocks: what :func:`referrals.services.routing.send` would make."""
+        assert data.received_at and data.risk_actuarial
+        people: list[tuple[PersonRole, AdultInput | ChildInput]] = [
+            *((a.role or PersonRole.OTHER_ADULT, a) for a in data.adults),
+            *((PersonRole.CHILD, c) for c in data.children),
+        ]
+        on = clock.to_london(data.occurred_at or data.received_at).date()
+        subjects = [
+            routing.Subject(
+                key=position,
+                role=role,
+                age_band=age_band(who.date_of_birth, on),
+                borough_code=who.borough_code if isinstance(who, ChildInput) else None,
+                school=self.by_urn.get(who.school_urn.strip())
+                if isinstance(who, ChildInput) and who.school_urn.strip()
+                else None,
+                home_educated=isinstance(who, ChildInput) and who.home_educated,
+                pseudonym=pseudonyms_[position],
+            )
+            for position, (role, who) in enumerate(people)
+        ]
+        found, _warnings = routing.routes(
+            subjects,
+            borough=data.borough_code,
+            risk=data.risk_actuarial,
+            rules=routing.rules_in_force(self.rule_rows, clock.to_london(sent).date()),
+            front_doors=self.front_door,
+            maracs=self.marac,
+        )
+        return [
+            Planned(
+                position=route.subject_key,
+                agency=route.agency,
+                rules=route.rules,
+                clocks=routing.initial_clocks(
+                    self.book,
+                    self.ladders,
+                    route.agency,
+                    data.risk_actuarial,
+                    data.received_at,
+                    sent,
+                    self._calendars(route.agency),
+                ),
+            )
+            for route in sorted(found, key=lambda r: (r.subject_key, r.agency.kind.value))
+        ]
+
+    # --- rows ----------------------------------------------------------------------------------
 
     def build(self, size: int) -> Batch:
         """The next ``size`` incidents as rows, ready for :func:`write_batch`."""
-        rows: dict[str, list[dict[str, Any]]] = {t: [] for t in TABLES}
+        rows: Rows = {t: [] for t in TABLES}
         now = clock.now()
         report = Report()
         for _ in range(min(size, self.total - self.done)):
@@ -443,9 +411,7 @@ class Generator:
         self.report.add(report)
         return Batch(tables, events, report.incidents)
 
-    def _seal(
-        self, rows: dict[str, list[dict[str, Any]]], purpose: str, value: str, now: datetime
-    ) -> str | None:
+    def _seal(self, rows: Rows, purpose: str, value: str, now: datetime) -> str | None:
         if not value:
             return None
         row = identity_store.sealed_row(purpose, value)
@@ -453,13 +419,7 @@ class Generator:
         rows["sealed_values"].append(row)
         return str(row["id"])
 
-    def _one(
-        self,
-        data: IncidentInput,
-        rows: dict[str, list[dict[str, Any]]],
-        now: datetime,
-        report: Report,
-    ) -> None:
+    def _one(self, data: IncidentInput, rows: Rows, now: datetime, report: Report) -> None:
         errors, _ = intake.validate(data, known_schools=self.by_urn)
         if errors:
             raise ValueError(f"generated an invalid incident: {errors}")
@@ -467,45 +427,54 @@ class Generator:
         iid = self.ids.next("incidents")
         grade = data.risk_actuarial
         received = data.received_at
-        rows["incidents"].append(
-            {
-                "id": iid,
-                "police_reference": data.police_reference,
-                "occurred_at": data.occurred_at,
-                "received_at": received,
-                "borough_code": data.borough_code,
-                "location_sealed_id": self._seal(rows, "incident.location", data.location, now),
-                "summary_sealed_id": self._seal(rows, "incident.summary", data.summary, now),
-                "risk_actuarial": grade.value,
-                "risk_judgement": None,
-                "risk_rationale_sealed_id": None,
-                "risk_grade": grade.value,
-                "status": "routed",
-                "child_count": len(data.children),
-                "source": "generated",
-                "submission_key": data.submission_key,
-                "created_by_id": None,
-                "created_at": received,
-            }
-        )
+        low, high = SEND_DELAY[grade]
+        sent = min(received + timedelta(minutes=self.rng.randint(low, high)), now)
+        desk = self.desk_clocks(data)
+        triage_due, share_by = desk["triage_due_at"], desk["share_by_at"]
+        assert triage_due is not None
+        incident = {
+            "id": iid,
+            "police_reference": data.police_reference,
+            "occurred_at": data.occurred_at,
+            "received_at": received,
+            "borough_code": data.borough_code,
+            "location_sealed_id": self._seal(rows, "incident.location", data.location, now),
+            "summary_sealed_id": self._seal(rows, "incident.summary", data.summary, now),
+            "risk_actuarial": grade.value,
+            "risk_judgement": None,
+            "risk_rationale_sealed_id": None,
+            "risk_grade": grade.value,
+            "status": "routed",
+            "child_count": len(data.children),
+            "source": "generated",
+            "submission_key": data.submission_key,
+            "created_by_id": None,
+            "created_at": received,
+            "triage_due_at": triage_due,
+            "share_by_at": share_by,
+            "routed_at": sent,
+            "triage_late": sent > triage_due,
+            "share_late": share_by is not None and sent > share_by,
+            "triage_escalated_at": None,
+            "share_escalated_at": None,
+        }
+        rows["incidents"].append(incident)
         report.incidents += 1
-        on = data.occurred_at.date()
+        on = clock.to_london(data.occurred_at).date()
         self.in_incident = set()
-        links: list[tuple[int, PersonRole, ChildInput | None]] = []
         people_before = len(rows["people"])
         people: list[tuple[PersonRole, AdultInput | ChildInput]] = [
             *((a.role or PersonRole.OTHER_ADULT, a) for a in data.adults),
             *((PersonRole.CHILD, c) for c in data.children),
         ]
-        for position, (role, person) in enumerate(people):
-            child = person if isinstance(person, ChildInput) else None
-            lid = self._link(iid, position, role, person, child, data, rows, on)
-            links.append((lid, role, child))
+        links = [
+            self._link(iid, position, role, person, data, rows, on)
+            for position, (role, person) in enumerate(people)
+        ]
         report.people += len(rows["people"]) - people_before
-        self._audit(
+        audit_row(
             rows,
             received,
-            "system:generator",
             AuditKind.COLLECTION,
             "incident.logged",
             "incident",
@@ -516,7 +485,99 @@ class Generator:
                 "children": len(data.children),
             },
         )
-        self._referrals(iid, grade, data.borough_code, received, links, rows, now, report)
+        self._desk_escalations(incident, rows, sent)
+        timeline = Timeline(self.rng, rows, self.ids, self.ladders, self.supervisors, now)
+        for planned in self.plan(data, sent, [p for _, p in links]):
+            lid, pseudonym = links[planned.position]
+            self._referral(iid, lid, pseudonym, planned, data, grade, timeline)
+            report.referrals += 1
+
+    def _desk_escalations(self, incident: dict[str, Any], rows: Rows, sent: datetime) -> None:
+        """The desk's deadlines the sweep would have escalated before the incident was sent."""
+        for desk_clock, due, column in (
+            (DeskClock.SHARE_BY, incident["share_by_at"], "share_escalated_at"),
+            (DeskClock.TRIAGE, incident["triage_due_at"], "triage_escalated_at"),
+        ):
+            if due is None or due > sent:
+                continue
+            incident[column] = due
+            rows["desk_escalations"].append(
+                {
+                    "id": self.ids.next("desk_escalations"),
+                    "incident_id": incident["id"],
+                    "clock": desk_clock.value,
+                    "at": due,
+                    "recipients": ", ".join(self.supervisors) or "nobody: no supervisor on record",
+                    "by": "generator",
+                }
+            )
+            audit_row(
+                rows,
+                due,
+                AuditKind.DISCLOSURE,
+                f"incident.escalated.{desk_clock.value}",
+                "incident",
+                incident["id"],
+                recipients=", ".join(self.supervisors) or None,
+            )
+
+    def _referral(
+        self,
+        iid: int,
+        lid: int,
+        pseudonym: str,
+        planned: Planned,
+        data: IncidentInput,
+        grade: RiskGrade,
+        timeline: Timeline,
+    ) -> None:
+        child = next(
+            (c for i, c in enumerate(data.children, len(data.adults)) if i == planned.position),
+            None,
+        )
+        row: dict[str, Any] = {
+            "id": self.ids.next("referrals"),
+            "incident_id": iid,
+            "subject_id": lid,
+            "agency_id": planned.agency.id,
+            "rule_code": planned.rules[0].value,
+            "known_to_social_care": bool(child and child.known_to_social_care),
+            "sent_by_id": None,
+            "viewed_at": None,
+            "acknowledged_at": None,
+            "acknowledged_by_id": None,
+            "decided_at": None,
+            "decided_by_id": None,
+            "decision": None,
+            "decision_note_sealed_id": None,
+            "declined_at": None,
+            "declined_by_id": None,
+            "decline_reason_sealed_id": None,
+            "withdrawn_at": None,
+            "withdrawn_by_id": None,
+            "paused_at": None,
+            "pause_reason": None,
+            "owner_id": None,
+            **planned.clocks,
+        }
+        row["state"] = row["state"].value
+        working, _ = self._calendars(planned.agency)
+        ref = Played(row, planned.agency, grade is RiskGrade.HIGH, working)
+        detail = f"due {clock.shown(row['due_at'])}"
+        if row["shared_late"]:
+            detail += "; sent after the desk's Operation Encompass deadline"
+        timeline.sent(
+            ref,
+            detail,
+            {
+                "incident": iid,
+                "subject": pseudonym,
+                "rules": [r.value for r in planned.rules],
+                "shared_late": row["shared_late"],
+            },
+        )
+        timeline.play(ref)
+        timeline.rows["referrals"].append(row)
 
     def _link(
         self,
@@ -524,14 +585,15 @@ class Generator:
         position: int,
         role: PersonRole,
         person: AdultInput | ChildInput,
-        child: ChildInput | None,
         data: IncidentInput,
-        rows: dict[str, list[dict[str, Any]]],
+        rows: Rows,
         on: date,
-    ) -> int:
-        """The person (found by pseudonym or new) and their part in this incident."""
+    ) -> tuple[int, str]:
+        """The person (found by pseudonym or new) and their part in this incident: the link's
+        id and the person's pseudonym."""
         assert data.occurred_at and data.received_at
         received = data.received_at
+        child = person if isinstance(person, ChildInput) else None
         kind = PersonKind.CHILD if child else PersonKind.ADULT
         pid, pseudonym, matched = self._person(
             kind, person.given_name, person.family_name, person.date_of_birth, rows, received
@@ -541,10 +603,9 @@ class Generator:
         seen_before = sum(1 for t in seen if window <= t < data.occurred_at)
         seen.append(data.occurred_at)
         if matched:
-            self._audit(
+            audit_row(
                 rows,
                 received,
-                "system:generator",
                 AuditKind.COMBINATION,
                 "person.matched",
                 "person",
@@ -594,182 +655,4 @@ class Generator:
                 "seen_before_count": seen_before,
             }
         )
-        return lid
-
-    def _referrals(
-        self,
-        iid: int,
-        grade: RiskGrade,
-        borough: str,
-        received: datetime,
-        links: list[tuple[int, PersonRole, ChildInput | None]],
-        rows: dict[str, list[dict[str, Any]]],
-        now: datetime,
-        report: Report,
-    ) -> None:
-        rng = self.rng
-        targets: list[tuple[int, Agency, RuleCode, bool]] = []
-        for lid, role, child in links:
-            if child is not None:
-                known = bool(child.known_to_social_care)
-                door = self.front_door[child.borough_code]
-                targets.append((lid, door, RuleCode.CHILD_TO_SOCIAL_CARE, known))
-                if child.school_urn:
-                    targets.append(
-                        (lid, self.by_urn[child.school_urn], RuleCode.CHILD_TO_SCHOOL, known)
-                    )
-            elif role is PersonRole.VICTIM and grade is RiskGrade.HIGH:
-                marac = self.marac.get(borough)
-                if marac is not None:
-                    targets.append((lid, marac, RuleCode.HIGH_RISK_VICTIM_TO_MARAC, False))
-        sent = received + timedelta(minutes=rng.randint(5, 90))
-        for lid, agency, rule_code, known in targets:
-            working, school = self._calendars(agency)
-            rule = self.rules.get(agency.kind, DeadlineRule(RuleKind.WORKING_DAYS, 1))
-            due = due_time(rule, received, now=sent, working=working, school=school)
-            rid = self.ids.next("referrals")
-            row: dict[str, Any] = {
-                "id": rid,
-                "incident_id": iid,
-                "subject_id": lid,
-                "agency_id": agency.id,
-                "rule_code": rule_code.value,
-                "state": ReferralState.SENT.value,
-                "known_to_social_care": known,
-                "version": 1,
-                "sent_at": sent,
-                "sent_by_id": None,
-                "due_at": due,
-                "deadline_rule": rule.describe(),
-                "viewed_at": None,
-                "acknowledged_at": None,
-                "acknowledged_by_id": None,
-                "decided_at": None,
-                "decided_by_id": None,
-                "decision": None,
-                "decision_note_sealed_id": None,
-                "declined_at": None,
-                "declined_by_id": None,
-                "decline_reason_sealed_id": None,
-                "withdrawn_at": None,
-                "withdrawn_by_id": None,
-                "paused_at": None,
-                "pause_reason": None,
-                "escalation_level": 0,
-                "next_escalation_at": due,
-                "owner_id": None,
-            }
-            events: list[tuple[datetime, str, str | None]] = [(sent, "sent", None)]
-            self._audit(
-                rows,
-                sent,
-                "system:generator",
-                AuditKind.DISCLOSURE,
-                "referral.sent",
-                "referral",
-                rid,
-                recipients=agency.code,
-            )
-            behaviour = rng.random()
-            if due < now:
-                if behaviour < 0.9:  # acknowledged: 70% on time, 20% late
-                    ack = (
-                        sent + (due - sent) * rng.random()
-                        if behaviour < 0.7
-                        else due + timedelta(hours=rng.uniform(0.5, 48))
-                    )
-                    ack = min(ack, now)
-                    row.update(
-                        state=ReferralState.ACKNOWLEDGED.value,
-                        viewed_at=ack,
-                        acknowledged_at=ack,
-                        next_escalation_at=None,
-                        version=3,
-                    )
-                    events += [(ack, "viewed", None), (ack, "acknowledged", None)]
-                    self._audit(
-                        rows,
-                        ack,
-                        "system:generator",
-                        AuditKind.ALTERATION,
-                        "referral.acknowledged",
-                        "referral",
-                        rid,
-                    )
-                    decided = ack + timedelta(hours=rng.uniform(1, 72))
-                    if decided < now and rng.random() < 0.85:
-                        code, label = rng.choice(outcomes_for(agency.kind))
-                        row.update(
-                            state=ReferralState.DECIDED.value,
-                            decided_at=decided,
-                            decision=code,
-                            version=4,
-                        )
-                        events.append((decided, "decided", label))
-                else:  # never: the ladder ran its course
-                    row.update(
-                        state=ReferralState.VIEWED.value,
-                        viewed_at=sent,
-                        escalation_level=3,
-                        next_escalation_at=None,
-                        version=2,
-                    )
-                    events.append((sent, "viewed", None))
-                    for step, hours in (
-                        (EscalationStep.REMINDER, 0),
-                        (EscalationStep.DUTY_MANAGER, 2),
-                        (EscalationStep.SUPERVISOR, 4),
-                    ):
-                        at = due + timedelta(hours=hours)
-                        rows["escalations"].append(
-                            {
-                                "id": self.ids.next("escalations"),
-                                "referral_id": rid,
-                                "step": step.value,
-                                "at": at,
-                                "recipients": agency.notice_email or "nobody: no address on record",
-                                "by": "generator",
-                            }
-                        )
-                        events.append((at, step.label.lower(), None))
-                        self._audit(
-                            rows,
-                            at,
-                            "system:generator",
-                            AuditKind.DISCLOSURE,
-                            f"referral.escalated.{step.value}",
-                            "referral",
-                            rid,
-                            recipients=agency.notice_email,
-                        )
-                    closed = due + STALE_AFTER
-                    if closed < now:
-                        # The desk closes what a partner never answered, after the ladder and a
-                        # fortnight of chasing; only recent silence stays on the board.
-                        row.update(
-                            state=ReferralState.WITHDRAWN.value, withdrawn_at=closed, version=3
-                        )
-                        events.append((closed, "withdrawn", "no response from the partner"))
-                        self._audit(
-                            rows,
-                            closed,
-                            "system:generator",
-                            AuditKind.ALTERATION,
-                            "referral.withdrawn",
-                            "referral",
-                            rid,
-                        )
-            rows["referrals"].append(row)
-            for at, action, detail in events:
-                rows["referral_events"].append(
-                    {
-                        "id": self.ids.next("referral_events"),
-                        "referral_id": rid,
-                        "at": at,
-                        "actor_id": None,
-                        "actor_label": "system:generator",
-                        "action": action,
-                        "detail": detail,
-                    }
-                )
-            report.referrals += 1
+        return lid, pseudonym

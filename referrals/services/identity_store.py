@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import event, insert, select
@@ -91,6 +92,16 @@ def unseal_id(value_id: str | None) -> str | None:
     write_pending(db.session())
     sealed = db.session.get(SealedValue, value_id)
     return unseal(sealed) if sealed is not None else None
+
+
+def unseal_many(value_ids: Iterable[str | None]) -> dict[str, str]:
+    """Open several values with one query: ``{id: text}`` for those that exist."""
+    wanted = {value_id for value_id in value_ids if value_id}
+    if not wanted:
+        return {}
+    write_pending(db.session())
+    rows = db.session.scalars(select(SealedValue).where(SealedValue.id.in_(wanted)))
+    return {row.id: unseal(row) for row in rows}
 
 
 def unseal_json(value_id: str) -> dict[str, Any]:

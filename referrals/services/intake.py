@@ -15,6 +15,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from referrals import clock
+from referrals.calendars import WorkingCalendar
+from referrals.db import text_limit
 from referrals.extensions import db
 from referrals.models.agency import Agency, AgencyKind
 from referrals.models.audit import AuditKind
@@ -28,7 +30,7 @@ from referrals.models.incident import (
 from referrals.models.person import Person, PersonKind
 from referrals.reference import BOROUGHS
 from referrals.runtime import runtime
-from referrals.services import audit, identity_store, pseudonyms
+from referrals.services import audit, deadlines, identity_store, pseudonyms
 from referrals.services.actors import Actor
 from referrals.services.ages import ADULT_MINIMUM_AGE, CHILD_AGE_LIMIT, age_band, age_on
 from referrals.services.errors import InvalidInput
@@ -40,16 +42,14 @@ SINGLE_LINE_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 SEEN_BEFORE_WINDOW = timedelta(days=365)
 CLOCK_SKEW = timedelta(minutes=5)
 
+# Each field's limit, read from the model that holds it.
 LIMITS = {
-    "location": 300,
-    "summary": 4000,
-    "risk_rationale": 2000,
-    "given_name": 100,
-    "family_name": 100,
-    "address": 300,
-    "phone": 30,
-    "present_where": 300,
-    "voice": 2000,
+    "location": text_limit(Incident.location_sealed_id),
+    "summary": text_limit(Incident.summary_sealed_id),
+    "risk_rationale": text_limit(Incident.risk_rationale_sealed_id),
+    **IncidentPerson.IDENTITY_LIMITS,
+    "present_where": text_limit(IncidentPerson.present_where_sealed_id),
+    "voice": text_limit(IncidentPerson.voice_sealed_id),
 }
 
 
@@ -385,6 +385,9 @@ def log_incident(actor: Actor, data: IncidentInput) -> tuple[Incident, bool]:
     assert data.occurred_at and data.received_at and data.risk_actuarial  # validated above
 
     incident = Incident(
+        **desk_clocks(
+            data.risk_judgement or data.risk_actuarial, data.received_at, schools_of(data, schools)
+        ),
         police_reference=data.police_reference.strip().upper(),
         occurred_at=data.occurred_at,
         received_at=data.received_at,
@@ -458,6 +461,40 @@ def log_incident(actor: Actor, data: IncidentInput) -> tuple[Incident, bool]:
         },
     )
     return incident, True
+
+
+def schools_of(data: IncidentInput, schools: dict[str, Agency]) -> list[Agency]:
+    """The schools the incident's children attend."""
+    return [schools[u] for u in {c.school_urn.strip() for c in data.children} if u in schools]
+
+
+def desk_clocks(
+    grade: RiskGrade,
+    received: datetime,
+    schools: list[Agency],
+    book: deadlines.PolicyBook | None = None,
+    desk: WorkingCalendar | None = None,
+    closed: dict[int, frozenset[date]] | None = None,
+) -> dict[str, datetime | None]:
+    """The desk's own deadlines for an incident received at ``received``: triage by the police
+    desk's policy for the grade, and Operation Encompass share-by at the start of the earliest
+    next school day among the children's schools. The generator passes what it loaded once."""
+    book = book or deadlines.policy_book(AgencyKind.POLICE_DESK)
+    desk = desk or deadlines.desk_calendar()
+    starts = []
+    for school in schools:
+        shut = closed.get(school.id, frozenset()) if closed is not None else None
+        _, calendar = (
+            deadlines.build_calendars(school, shut)
+            if shut is not None
+            else deadlines.calendars_for(school, received)
+        )
+        if calendar is not None:
+            starts.append(deadlines.share_by(calendar, received))
+    return {
+        "triage_due_at": deadlines.triage_due(book, grade, received, desk),
+        "share_by_at": min(starts) if starts else None,
+    }
 
 
 def _sealed_id(purpose: str, text: str) -> str | None:

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
+from referrals.db import text_limit
 from referrals.extensions import db
 from referrals.models.outbox import OutboxMessage, OutboxState
 
@@ -68,7 +69,7 @@ def mark_failed_attempt(
         message.next_attempt_at = now + timedelta(
             seconds=BACKOFF_BASE_SECONDS * 2 ** (message.attempts - 1)
         )
-    message.last_error = error[:500]
+    message.last_error = error[: text_limit(OutboxMessage.last_error)]
     db.session.flush()
     return message.state
 

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from referrals.db import text_limit
 from referrals.extensions import db
-from referrals.models.audit import AuditKind
+from referrals.models.audit import AuditEvent, AuditKind
 from referrals.models.incident import Incident, IncidentPerson
-from referrals.services import audit, identity_store
+from referrals.services import audit, free_text, identity_store
 from referrals.services.actors import Actor
-from referrals.services.errors import InvalidInput, NotFound
-
-MIN_REASON = 10
-MAX_REASON = 500
+from referrals.services.errors import NotFound
 
 
 @dataclass(frozen=True)
@@ -28,12 +26,7 @@ class RevealedPerson:
 
 
 def _check_reason(reason: str) -> str:
-    reason = reason.strip()
-    if len(reason) < MIN_REASON:
-        raise InvalidInput({"reason": f"Give a reason of at least {MIN_REASON} characters"})
-    if len(reason) > MAX_REASON:
-        raise InvalidInput({"reason": f"The reason must be {MAX_REASON} characters or fewer"})
-    return reason
+    return free_text.reason(reason, text_limit(AuditEvent.reason))
 
 
 def reveal_person(actor: Actor, incident_id: int, link_id: int, reason: str) -> RevealedPerson:

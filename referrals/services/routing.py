@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import select, update
 
 from referrals import clock
+from referrals.db import text_limit
 from referrals.extensions import db
 from referrals.models.agency import Agency, AgencyKind
 from referrals.models.audit import AuditKind
@@ -25,13 +27,12 @@ from referrals.models.incident import (
     PersonRole,
     RiskGrade,
 )
-from referrals.models.referral import Referral, ReferralEvent, ReferralState
+from referrals.models.referral import Referral, ReferralState
 from referrals.models.routing import RoutingChange, RoutingRule, RuleCode
-from referrals.services import audit, deadlines, escalation, notify
+from referrals.services import audit, deadlines, escalation, free_text, notify, transitions
 from referrals.services.actors import Actor
 from referrals.services.errors import DomainError, InvalidInput, NotFound
 
-MIN_REASON = 10
 CHILD_AGE_BANDS = ("under 1", "1–4", "5–10", "11–15")
 
 
@@ -71,42 +72,66 @@ class RoutingPlan:
         ]
 
 
-def _active_rules(incident: Incident) -> set[RuleCode]:
-    today = clock.to_london(clock.now()).date()
-    return {r.code for r in db.session.scalars(select(RoutingRule)) if r.applies_on(today)}
+@dataclass(frozen=True)
+class Subject:
+    """What routing needs to know of one person on an incident (the desk's rows and the
+    synthetic generator's alike)."""
+
+    key: int
+    role: PersonRole
+    age_band: str
+    borough_code: str | None
+    school: Agency | None
+    home_educated: bool
+    pseudonym: str
 
 
-def _agencies_by_borough(kind: AgencyKind) -> dict[str, Agency]:
-    rows = db.session.scalars(
-        select(Agency).where(Agency.kind == kind, Agency.active.is_(True)).order_by(Agency.id)
-    )
+@dataclass(frozen=True)
+class Route:
+    subject_key: int
+    agency: Agency
+    rules: tuple[RuleCode, ...]
+
+
+def rules_in_force(rows: Iterable[RoutingRule], day: date) -> set[RuleCode]:
+    return {r.code for r in rows if r.applies_on(day)}
+
+
+def by_borough(agencies: Iterable[Agency], kind: AgencyKind) -> dict[str, Agency]:
+    """The active agency of ``kind`` for each borough (the oldest, if there are several)."""
     found: dict[str, Agency] = {}
-    for agency in rows:
-        if agency.borough_code:
+    for agency in sorted(agencies, key=lambda a: a.id):
+        if agency.kind is kind and agency.active and agency.borough_code:
             found.setdefault(agency.borough_code, agency)
     return found
 
 
-def propose(incident: Incident) -> RoutingPlan:
-    rules = _active_rules(incident)
-    front_doors = _agencies_by_borough(AgencyKind.CHILDRENS_SOCIAL_CARE)
-    maracs = _agencies_by_borough(AgencyKind.MARAC)
-    proposals: dict[tuple[int, int], Proposal] = {}
+def routes(
+    subjects: Iterable[Subject],
+    *,
+    borough: str,
+    risk: RiskGrade,
+    rules: set[RuleCode],
+    front_doors: dict[str, Agency],
+    maracs: dict[str, Agency],
+) -> tuple[list[Route], list[str]]:
+    """What each routing rule in force does to an incident's people: the recipients, each with
+    the rules behind it, and warnings for a recipient that cannot be found. Pure."""
+    found: dict[tuple[int, int], tuple[Agency, list[RuleCode]]] = {}
     warnings: list[str] = []
 
-    def add(subject: IncidentPerson, agency: Agency | None, rule: RuleCode, missing: str) -> None:
+    def add(subject: Subject, agency: Agency | None, rule: RuleCode, missing: str) -> None:
         if agency is None:
             warnings.append(missing)
             return
-        proposal = proposals.setdefault((subject.id, agency.id), Proposal(subject, agency))
-        if rule not in proposal.rules:
-            proposal.rules.append(rule)
+        _, behind = found.setdefault((subject.key, agency.id), (agency, []))
+        if rule not in behind:
+            behind.append(rule)
 
-    for child in incident.children:
+    for child in (s for s in subjects if s.role is PersonRole.CHILD):
         door = front_doors.get(child.borough_code or "")
         missing = (
-            "No active children's social care front door for the borough of "
-            f"{child.person.pseudonym}"
+            f"No active children's social care front door for the borough of {child.pseudonym}"
         )
         if RuleCode.CHILD_TO_SOCIAL_CARE in rules:
             add(child, door, RuleCode.CHILD_TO_SOCIAL_CARE, missing)
@@ -116,24 +141,71 @@ def propose(incident: Incident) -> RoutingPlan:
             if child.school.active:
                 add(child, child.school, RuleCode.CHILD_TO_SCHOOL, "")
             else:
-                warnings.append(f"The school of {child.person.pseudonym} is no longer active")
-    if incident.risk_grade is RiskGrade.HIGH and RuleCode.HIGH_RISK_VICTIM_TO_MARAC in rules:
-        for victim in incident.adults:
+                warnings.append(f"The school of {child.pseudonym} is no longer active")
+    if risk is RiskGrade.HIGH and RuleCode.HIGH_RISK_VICTIM_TO_MARAC in rules:
+        for victim in subjects:
             if victim.role is PersonRole.VICTIM and victim.age_band not in CHILD_AGE_BANDS:
                 add(
                     victim,
-                    maracs.get(incident.borough_code),
+                    maracs.get(borough),
                     RuleCode.HIGH_RISK_VICTIM_TO_MARAC,
                     "No active MARAC coordinator for the incident's borough",
                 )
+    return [Route(k[0], a, tuple(r)) for k, (a, r) in found.items()], [w for w in warnings if w]
 
-    waived: dict[int, str] = {}
-    changes = db.session.scalars(
-        select(RoutingChange)
-        .where(RoutingChange.incident_id == incident.id)
-        .order_by(RoutingChange.at, RoutingChange.id)
+
+def subject_of(link: IncidentPerson) -> Subject:
+    return Subject(
+        key=link.id,
+        role=link.role,
+        age_band=link.age_band,
+        borough_code=link.borough_code,
+        school=link.school,
+        home_educated=link.home_educated,
+        pseudonym=link.person.pseudonym,
+    )
+
+
+def propose(incident: Incident) -> RoutingPlan:
+    """The routing rules in force today, then the desk's own changes, in the order made."""
+    rules = rules_in_force(
+        db.session.scalars(select(RoutingRule)), clock.to_london(clock.now()).date()
+    )
+    partners = list(
+        db.session.scalars(
+            select(Agency).where(
+                Agency.kind.in_((AgencyKind.CHILDRENS_SOCIAL_CARE, AgencyKind.MARAC)),
+                Agency.active.is_(True),
+            )
+        )
+    )
+    found, warnings = routes(
+        [subject_of(p) for p in incident.people],
+        borough=incident.borough_code,
+        risk=incident.risk_grade,
+        rules=rules,
+        front_doors=by_borough(partners, AgencyKind.CHILDRENS_SOCIAL_CARE),
+        maracs=by_borough(partners, AgencyKind.MARAC),
     )
     people = {p.id: p for p in incident.people}
+    proposals: dict[tuple[int, int], Proposal] = {
+        (r.subject_key, r.agency.id): Proposal(people[r.subject_key], r.agency, list(r.rules))
+        for r in found
+    }
+    waived: dict[int, str] = {}
+    changes = list(
+        db.session.scalars(
+            select(RoutingChange)
+            .where(RoutingChange.incident_id == incident.id)
+            .order_by(RoutingChange.at, RoutingChange.id)
+        )
+    )
+    named = {c.agency_id for c in changes if c.agency_id is not None}
+    agencies = (
+        {a.id: a for a in db.session.scalars(select(Agency).where(Agency.id.in_(named)))}
+        if named
+        else {}
+    )
     for change in changes:
         subject = people.get(change.subject_id)
         if subject is None:
@@ -141,7 +213,7 @@ def propose(incident: Incident) -> RoutingPlan:
         if change.agency_id is None:
             waived[subject.id] = change.reason
             continue
-        agency = db.session.get(Agency, change.agency_id)
+        agency = agencies.get(change.agency_id)
         if agency is None:
             continue
         key = (subject.id, agency.id)
@@ -153,7 +225,7 @@ def propose(incident: Incident) -> RoutingPlan:
         elif key in proposals:
             proposals[key].removed_reason = change.reason
     ordered = sorted(proposals.values(), key=lambda p: (p.subject.position, p.agency.kind.value))
-    return RoutingPlan(incident, ordered, [w for w in warnings if w], waived)
+    return RoutingPlan(incident, ordered, warnings, waived)
 
 
 def _routable(incident_id: int) -> Incident:
@@ -166,12 +238,7 @@ def _routable(incident_id: int) -> Incident:
 
 
 def _check_reason(reason: str, field_name: str = "reason") -> str:
-    reason = reason.strip()
-    if len(reason) < MIN_REASON:
-        raise InvalidInput({field_name: f"Give a reason of at least {MIN_REASON} characters"})
-    if len(reason) > 500:
-        raise InvalidInput({field_name: "The reason must be 500 characters or fewer"})
-    return reason
+    return free_text.reason(reason, text_limit(RoutingChange.reason), field=field_name)
 
 
 def change_recipient(
@@ -179,17 +246,19 @@ def change_recipient(
 ) -> RoutingChange:
     """Add or remove one recipient of the proposal, with a reason (audited)."""
     incident = _routable(incident_id)
-    reason = _check_reason(reason)
-    subject = next((p for p in incident.people if p.id == subject_id), None)
-    agency = db.session.get(Agency, agency_id)
     errors: dict[str, str] = {}
+    try:
+        reason = _check_reason(reason)
+    except InvalidInput as invalid:
+        errors.update(invalid.errors)
+    subject = next((p for p in incident.people if p.id == subject_id), None)
+    agency = db.session.get(Agency, agency_id) if 0 < agency_id < 2**31 else None
     if subject is None:
         errors["subject_id"] = "Choose a person on this incident"
     if agency is None or not agency.active or agency.kind is AgencyKind.POLICE_DESK:
         errors["agency"] = "Choose an active partner agency"
-    if errors:
+    if errors or subject is None or agency is None:
         raise InvalidInput(errors)
-    assert subject is not None and agency is not None
     current = {p.key: p for p in propose(incident).proposals}
     existing = current.get((subject.id, agency.id))
     if add and existing is not None and existing.included:
@@ -221,38 +290,45 @@ def change_recipient(
 
 
 def send(actor: Actor, incident_id: int, waivers: dict[int, str] | None = None) -> list[Referral]:
-    """Create the referrals and their due times. Raises :class:`InvalidInput` keyed
-    ``waiver-<child id>`` for each child left without children's social care and no reason."""
+    """Create the referrals and their clocks; record the desk's own lateness on the incident.
+    Raises :class:`InvalidInput` keyed ``waiver-<child id>`` for each child left without
+    children's social care and no reason."""
     incident = _routable(incident_id)
     plan = propose(incident)
     errors: dict[str, str] = {}
+    reasons: dict[int, str] = {}
     for child in plan.children_without_social_care:
-        reason = (waivers or {}).get(child.id, "").strip()
-        if len(reason) < MIN_REASON:
+        try:
+            reasons[child.id] = _check_reason((waivers or {}).get(child.id, ""))
+        except InvalidInput:
             errors[f"waiver-{child.id}"] = (
                 f"{child.person.pseudonym} has no children's social care referral: add one, "
-                f"or say why not (at least {MIN_REASON} characters)"
+                f"or say why not (at least {free_text.MIN_REASON} characters)"
             )
     included = [p for p in plan.proposals if p.included]
     if not included:
         errors["routing"] = "There is no recipient to send to: add one"
     if errors:
         raise InvalidInput(errors)
+    now = clock.now()
     # Claim the incident: a second click, or a second officer, finds it already sent.
     claimed = db.session.execute(
         update(Incident)
         .where(Incident.id == incident.id, Incident.status == IncidentStatus.LOGGED)
-        .values(status=IncidentStatus.ROUTED)
+        .values(
+            status=IncidentStatus.ROUTED,
+            routed_at=now,
+            triage_late=now > incident.triage_due_at,
+            share_late=incident.share_by_at is not None and now > incident.share_by_at,
+        )
     )
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         raise DomainError("The referrals for this incident have already been sent")
-    now = clock.now()
-    for child in plan.children_without_social_care:
-        reason = _check_reason((waivers or {})[child.id])
+    for child_id, reason in reasons.items():
         db.session.add(
             RoutingChange(
                 incident_id=incident.id,
-                subject_id=child.id,
+                subject_id=child_id,
                 agency_id=None,
                 added=False,
                 reason=reason,
@@ -267,64 +343,103 @@ def send(actor: Actor, incident_id: int, waivers: dict[int, str] | None = None) 
             "incident",
             incident.id,
             reason=reason,
-            detail={"subject": child.person.pseudonym},
+            detail={
+                "subject": next(p for p in incident.people if p.id == child_id).person.pseudonym
+            },
         )
-    referrals = [_create(actor, incident, p, now) for p in included]
+    book, known = deadlines.policy_book(), escalation.ladders()
+    referrals = [_create(actor, incident, p, now, book, known) for p in included]
     db.session.flush()
     db.session.refresh(incident)
     return referrals
 
 
-def _create(actor: Actor, incident: Incident, proposal: Proposal, now: datetime) -> Referral:
-    due, rule = deadlines.due_for(proposal.agency, incident.risk_grade, incident.received_at, now)
+def initial_clocks(
+    book: deadlines.PolicyBook,
+    known: escalation.Ladders,
+    agency: Agency,
+    grade: RiskGrade,
+    received: datetime,
+    now: datetime,
+    calendars: deadlines.Calendars,
+) -> dict[str, Any]:
+    """A new referral's clocks as column values: acknowledgement and decision due times, the
+    desk's own share-by time for a school, and the first step of the ladder. Pure: the desk
+    and the synthetic generator start every referral's clocks here."""
+    clocks = deadlines.referral_clocks(book, agency, grade, received, now, calendars)
+    working, school = calendars
+    share_by = deadlines.share_by(school, received) if school is not None else None
+    return {
+        "state": ReferralState.SENT,
+        "sent_at": now,
+        "due_at": clocks.due_at,
+        "deadline_rule": clocks.rule.describe(),
+        "decision_due_at": clocks.decision_due_at,
+        "decision_rule": clocks.decision_rule.describe() if clocks.decision_rule else None,
+        "clock_due_at": clocks.due_at,
+        "share_by_at": share_by,
+        "shared_late": share_by is not None and now > share_by,
+        "version": 1,
+        "escalation_level": 0,
+        "next_escalation_at": escalation.step_time(
+            clocks.due_at,
+            0,
+            known[agency.kind],
+            high_risk=grade is RiskGrade.HIGH,
+            working=working,
+        ),
+    }
+
+
+def _create(
+    actor: Actor,
+    incident: Incident,
+    proposal: Proposal,
+    now: datetime,
+    book: deadlines.PolicyBook,
+    known: escalation.Ladders,
+) -> Referral:
+    agency = proposal.agency
+    calendars = deadlines.calendars_for(agency, incident.received_at)
+    values = initial_clocks(
+        book, known, agency, incident.risk_grade, incident.received_at, now, calendars
+    )
     referral = Referral(
         incident_id=incident.id,
         subject_id=proposal.subject.id,
-        agency_id=proposal.agency.id,
+        agency_id=agency.id,
         rule_code=proposal.rules[0],
-        state=ReferralState.SENT,
         known_to_social_care=bool(proposal.subject.known_to_social_care),
-        sent_at=now,
         sent_by_id=actor.user_id,
-        due_at=due,
-        deadline_rule=rule.describe(),
-        version=1,
-        escalation_level=0,
         owner_id=actor.user_id,
+        **values,
     )
     db.session.add(referral)
     db.session.flush()
-    referral.next_escalation_at = escalation.first_step(referral)
-    if proposal.agency.notice_email:
-        working, _ = deadlines.calendars_for(proposal.agency, now.date())
-        quiet = incident.risk_grade is not RiskGrade.HIGH
+    if agency.notice_email:
         notify.queue(
             "new_referral",
-            proposal.agency.notice_email,
+            agency.notice_email,
             referral,
-            not_before=working.next_working_moment(now) if quiet else now,
+            not_before=deadlines.notice_time(
+                agency, incident.risk_grade, referral.due_at, now, calendars[0]
+            ),
         )
-    db.session.add(
-        ReferralEvent(
-            referral_id=referral.id,
-            at=now,
-            actor_id=actor.user_id,
-            actor_label=actor.label,
-            action="sent",
-            detail=f"due {clock.to_london(due):%-d %b %Y %H:%M}",
+    detail = f"due {clock.shown(referral.due_at)}"
+    if referral.shared_late and referral.share_by_at is not None:
+        detail += (
+            "; sent after the desk's Operation Encompass deadline "
+            f"({clock.shown(referral.share_by_at)})"
         )
-    )
-    audit.record(
+    transitions.created(
         actor,
-        AuditKind.DISCLOSURE,
-        "referral.sent",
-        "referral",
-        referral.id,
-        recipients=[proposal.agency.code],
-        detail={
+        referral,
+        detail=detail,
+        audit_detail={
             "incident": incident.id,
             "subject": proposal.subject.person.pseudonym,
             "rules": [r.value for r in proposal.rules],
+            "shared_late": referral.shared_late,
         },
     )
     return referral

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxInput,
@@ -23,9 +22,9 @@ from referrals.reference import borough_choices
 from referrals.security.access import requires
 from referrals.security.permissions import Permission
 from referrals.services import admin
-from referrals.services.actors import Actor
 from referrals.services.errors import InvalidInput
 from referrals.web.forms import attach_errors, error_list, options
+from referrals.web.requests import actor
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 PAGE_SIZE = 50
@@ -55,8 +54,13 @@ class AgencyForm(FlaskForm):
     duty_manager_email = StringField(
         "Duty manager e-mail address", description="Escalations go here", widget=GovTextInput()
     )
-    work_start = StringField("Working day starts", default="09:00", widget=GovTextInput())
-    work_end = StringField("Working day ends", default="17:00", widget=GovTextInput())
+    contact_phone = StringField(
+        "Phone number", description="A number the desk can ring", widget=GovTextInput()
+    )
+    work_start = StringField(
+        "Working day starts", description="Leave blank for the usual hours", widget=GovTextInput()
+    )
+    work_end = StringField("Working day ends", widget=GovTextInput())
     school_day_start = StringField(
         "School day starts", description="Schools only; 08:30 if blank", widget=GovTextInput()
     )
@@ -81,10 +85,6 @@ class UserForm(FlaskForm):
     active = BooleanField("Active", widget=GovCheckboxInput(), default=True)
 
 
-def _actor() -> Actor:
-    return Actor.of(current_user.user)
-
-
 def _agency_input(form: AgencyForm) -> admin.AgencyInput:
     kinds = {k.value for k in AgencyKind}
     return admin.AgencyInput(
@@ -99,6 +99,7 @@ def _agency_input(form: AgencyForm) -> admin.AgencyInput:
         work_start=form.work_start.data or "",
         work_end=form.work_end.data or "",
         school_day_start=form.school_day_start.data or "",
+        contact_phone=form.contact_phone.data or "",
     )
 
 
@@ -152,7 +153,7 @@ def new_agency() -> str | Response | tuple[str, int]:
     form = AgencyForm()
     if request.method == "POST":
         try:
-            agency = admin.create_agency(_actor(), _agency_input(form))
+            agency = admin.create_agency(actor(), _agency_input(form))
         except InvalidInput as invalid:
             attach_errors(form, invalid.errors)
         else:
@@ -176,7 +177,7 @@ def edit_agency(agency_id: int) -> str | Response | tuple[str, int]:
         )
     else:
         try:
-            admin.update_agency(_actor(), agency, _agency_input(form))
+            admin.update_agency(actor(), agency, _agency_input(form))
         except InvalidInput as invalid:
             attach_errors(form, invalid.errors)
         else:
@@ -209,7 +210,7 @@ def new_user() -> str | Response | tuple[str, int]:
     form.agency_id.choices = _agency_choices()
     if request.method == "POST":
         try:
-            user = admin.create_user(_actor(), _user_input(form), form.password.data or "")
+            user = admin.create_user(actor(), _user_input(form), form.password.data or "")
         except InvalidInput as invalid:
             attach_errors(form, invalid.errors)
         else:
@@ -230,7 +231,7 @@ def edit_user(user_id: int) -> str | Response | tuple[str, int]:
         form.password.description = "Leave blank to keep the current password"
     else:
         try:
-            admin.update_user(_actor(), user, _user_input(form), form.password.data or "")
+            admin.update_user(actor(), user, _user_input(form), form.password.data or "")
         except InvalidInput as invalid:
             attach_errors(form, invalid.errors)
         else:

@@ -6,7 +6,8 @@ from datetime import date
 
 from flask import Blueprint, render_template, request
 
-from referrals.models.audit import AuditKind
+from referrals.db import text_limit
+from referrals.models.audit import AuditEvent, AuditKind
 from referrals.queries import audit as audit_queries
 from referrals.security.access import requires
 from referrals.security.permissions import Permission
@@ -14,6 +15,11 @@ from referrals.services import audit
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 PAGE_SIZE = 50
+
+
+def _text_arg(name: str, column: object) -> str | None:
+    """A text filter, no longer than the column it is compared with."""
+    return request.args.get(name, "").strip()[: text_limit(column)] or None
 
 
 def _date_arg(name: str, errors: dict[str, str]) -> date | None:
@@ -33,9 +39,9 @@ def events() -> tuple[str, int] | str:
     errors: dict[str, str] = {}
     kind = request.args.get("kind", "")
     filters = audit_queries.AuditFilters(
-        record_type=request.args.get("record_type", "").strip()[:40] or None,
-        record_id=request.args.get("record_id", "").strip()[:64] or None,
-        actor=request.args.get("actor", "").strip()[:254] or None,
+        record_type=_text_arg("record_type", AuditEvent.record_type),
+        record_id=_text_arg("record_id", AuditEvent.record_id),
+        actor=_text_arg("actor", AuditEvent.actor_label),
         kind=AuditKind(kind) if kind in {k.value for k in AuditKind} else None,
         date_from=_date_arg("date_from", errors),
         date_to=_date_arg("date_to", errors),

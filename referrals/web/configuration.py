@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovSelect, GovTextInput
 from sqlalchemy import select
@@ -13,15 +12,23 @@ from wtforms import BooleanField, IntegerField, SelectField, StringField
 from referrals.calendars import RuleKind
 from referrals.extensions import db
 from referrals.models.agency import Agency, AgencyKind
+from referrals.models.calendar import ClosureKind, SchoolClosure
+from referrals.models.deadlines import DeadlineClock, DeadlinePolicy
 from referrals.models.incident import RiskGrade
-from referrals.models.routing import ClosureKind, DeadlinePolicy, RoutingRule, SchoolClosure
+from referrals.models.routing import RoutingRule
 from referrals.reference import borough_choices
 from referrals.security.access import requires
 from referrals.security.permissions import Permission
 from referrals.services import configuration
-from referrals.services.actors import Actor
 from referrals.services.errors import InvalidInput, NotFound
-from referrals.web.forms import DayMonthYearField, attach_errors, error_list, options
+from referrals.web.forms import (
+    DayMonthYearField,
+    attach_errors,
+    enum_or_none,
+    error_list,
+    options,
+)
+from referrals.web.requests import actor
 
 bp = Blueprint("configuration", __name__, url_prefix="/admin")
 
@@ -38,6 +45,12 @@ class PolicyForm(FlaskForm):
         widget=GovSelect(),
         validate_choice=False,
         choices=options([("", "Choose")] + [(k.value, k.label) for k in AgencyKind]),
+    )
+    clock = SelectField(
+        "Deadline it sets",
+        widget=GovSelect(),
+        validate_choice=False,
+        choices=options([("", "Choose")] + [(c.value, c.label) for c in DeadlineClock]),
     )
     risk_grade = SelectField(
         "Risk grade",
@@ -77,10 +90,6 @@ class ClosureForm(FlaskForm):
     )
 
 
-def _actor() -> Actor:
-    return Actor.of(current_user.user)
-
-
 def _page(template: str, form: FlaskForm, **context: object) -> str | tuple[str, int]:
     errors = error_list(form)
     page = render_template(template, form=form, errors=errors, **context)
@@ -104,7 +113,7 @@ def edit_rule(rule_id: int) -> str | Response | tuple[str, int]:
         if not form.errors:
             try:
                 configuration.update_rule(
-                    _actor(),
+                    actor(),
                     rule.id,
                     active=bool(form.active.data),
                     effective_from=form.effective_from.data,
@@ -127,17 +136,12 @@ def deadlines() -> str | Response | tuple[str, int]:
         if not form.errors:
             try:
                 configuration.add_policy(
-                    _actor(),
+                    actor(),
                     configuration.PolicyInput(
-                        agency_kind=AgencyKind(form.agency_kind.data)
-                        if form.agency_kind.data in {k.value for k in AgencyKind}
-                        else None,
-                        risk_grade=RiskGrade(form.risk_grade.data)
-                        if form.risk_grade.data in {g.value for g in RiskGrade}
-                        else None,
-                        rule_kind=RuleKind(form.rule_kind.data)
-                        if form.rule_kind.data in {r.value for r in RuleKind}
-                        else None,
+                        agency_kind=enum_or_none(AgencyKind, form.agency_kind.data),
+                        clock=enum_or_none(DeadlineClock, form.clock.data),
+                        risk_grade=enum_or_none(RiskGrade, form.risk_grade.data),
+                        rule_kind=enum_or_none(RuleKind, form.rule_kind.data),
                         amount=form.amount.data,
                         effective_from=form.effective_from.data,
                     ),
@@ -149,7 +153,7 @@ def deadlines() -> str | Response | tuple[str, int]:
                 return redirect(url_for("configuration.deadlines"))
     policies = db.session.scalars(
         select(DeadlinePolicy).order_by(
-            DeadlinePolicy.agency_kind, DeadlinePolicy.effective_from.desc()
+            DeadlinePolicy.agency_kind, DeadlinePolicy.clock, DeadlinePolicy.effective_from.desc()
         )
     ).all()
     return _page("admin/deadlines.html", form, policies=policies)
@@ -164,13 +168,11 @@ def closures() -> str | Response | tuple[str, int]:
         if not form.errors:
             try:
                 configuration.add_closure(
-                    _actor(),
+                    actor(),
                     configuration.ClosureInput(
                         borough_code=form.borough_code.data or "",
                         school_urn=form.school_urn.data or "",
-                        kind=ClosureKind(form.kind.data)
-                        if form.kind.data in {k.value for k in ClosureKind}
-                        else None,
+                        kind=enum_or_none(ClosureKind, form.kind.data),
                         starts_on=form.starts_on.data,
                         ends_on=form.ends_on.data,
                         label=form.label.data or "",
@@ -194,7 +196,7 @@ def closures() -> str | Response | tuple[str, int]:
 @requires(Permission.MANAGE_ROUTING)
 def remove_closure(closure_id: int) -> Response:
     try:
-        configuration.remove_closure(_actor(), closure_id)
+        configuration.remove_closure(actor(), closure_id)
     except NotFound:
         abort(404)
     flash("Closure removed.")

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovTextArea
 from werkzeug.datastructures import MultiDict
@@ -13,13 +14,13 @@ from wtforms import TextAreaField
 from referrals import clock
 from referrals.models.incident import IncidentStatus, RiskGrade
 from referrals.queries import incidents as incident_queries
+from referrals.queries import referrals as referral_queries
 from referrals.queries.paging import Cursor
 from referrals.reference import BOROUGHS, borough_choices
 from referrals.runtime import runtime
 from referrals.security.access import requires
 from referrals.security.permissions import Permission
 from referrals.services import casefile, intake, reveal
-from referrals.services.actors import Actor
 from referrals.services.errors import InvalidInput, NotFound
 from referrals.web.forms import attach_errors, error_list
 from referrals.web.intake_form import (
@@ -29,6 +30,7 @@ from referrals.web.intake_form import (
     to_input,
     without_entry,
 )
+from referrals.web.requests import actor, enum_arg
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
 
@@ -41,42 +43,77 @@ class RevealForm(FlaskForm):
     )
 
 
-def _actor() -> Actor:
-    return Actor.of(current_user.user)
-
-
-def _enum_arg(name: str, enum_cls: type[RiskGrade] | type[IncidentStatus]) -> str | None:
-    value = request.args.get(name, "")
-    return value if value in {m.value for m in enum_cls} else None
-
-
 @bp.route("/")
 @requires(Permission.DESK_QUEUE)
 def queue() -> str:
     borough = request.args.get("borough", "")
-    risk = _enum_arg("risk", RiskGrade)
-    status = _enum_arg("status", IncidentStatus)
     filters = incident_queries.QueueFilters(
         borough=borough if borough in BOROUGHS else None,
-        risk=RiskGrade(risk) if risk else None,
-        status=IncidentStatus(status) if status else None,
+        risk=enum_arg("risk", RiskGrade),
+        status=enum_arg("status", IncidentStatus),
+        triage=enum_arg("triage", incident_queries.TriageFilter),
     )
+    now = clock.now()
     page = incident_queries.queue(
         filters,
         older_than=Cursor.decode(request.args.get("older")),
         newer_than=Cursor.decode(request.args.get("newer")),
         page_size=runtime().settings.page_size,
+        now=now,
     )
-    waiting = incident_queries.waiting_on_partners([i.id for i in page.items], clock.now())
+    waiting = incident_queries.waiting_on_partners([i.id for i in page.items], now)
     return render_template(
         "desk/queue.html",
         page=page,
         waiting=waiting,
         filters=filters,
+        now=now,
         boroughs=borough_choices(),
         grades=list(RiskGrade),
         statuses=list(IncidentStatus),
+        triage_filters=list(incident_queries.TriageFilter),
     )
+
+
+@bp.route("/before-school")
+@requires(Permission.DESK_QUEUE)
+def before_school() -> str:
+    """School referrals due at the start of a school day that the school has not yet opened,
+    with the school's number, so the desk can ring before the child arrives."""
+    day = _day_arg("day") or school_morning(clock.now())
+    starts = datetime.combine(day, time.min, tzinfo=clock.LONDON)
+    ends = datetime.combine(day + timedelta(days=1), time.min, tzinfo=clock.LONDON)
+    page = referral_queries.before_school(
+        starts,
+        ends,
+        after=Cursor.decode(request.args.get("after")),
+        page_size=runtime().settings.page_size,
+    )
+    return render_template(
+        "desk/before_school.html",
+        page=page,
+        day=day,
+        now=clock.now(),
+        earlier=day - timedelta(days=1),
+        later=day + timedelta(days=1),
+    )
+
+
+def school_morning(now: datetime) -> date:
+    """The school morning the desk is preparing for: today until noon, then the next weekday."""
+    local = clock.to_london(now)
+    day = local.date() if local.hour < 12 else local.date() + timedelta(days=1)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day
+
+
+def _day_arg(name: str) -> date | None:
+    try:
+        day = date.fromisoformat(request.args.get(name, "")[:10])
+    except ValueError:
+        return None
+    return day if 2000 <= day.year <= 2100 else None
 
 
 @bp.route("/incidents/new", methods=["GET", "POST"])
@@ -98,7 +135,7 @@ def new_incident() -> str | Response | tuple[str, int]:
         unplaced = attach_errors(form, {**parse_errors, **domain_errors}, IncidentForm.ALIASES)
         return _invalid(form, unplaced)
     try:
-        incident, created = intake.log_incident(_actor(), data)
+        incident, created = intake.log_incident(actor(), data)
     except InvalidInput as invalid:
         unplaced = attach_errors(form, invalid.errors, IncidentForm.ALIASES)
         return _invalid(form, unplaced)
@@ -161,7 +198,7 @@ def incident_page(
 ) -> tuple[str, int]:
     """The incident with its people, and either its proposed routing or its referrals."""
     try:
-        view = casefile.open_incident(_actor(), incident_id)
+        view = casefile.open_incident(actor(), incident_id)
     except NotFound:
         abort(404)
     errors = [{"text": m, "href": f"#{k}"} for k, m in (send_errors or {}).items()]
@@ -185,7 +222,7 @@ def reveal_person(incident_id: int, link_id: int) -> str | tuple[str, int]:
         abort(404)
     if request.method == "POST":
         try:
-            revealed = reveal.reveal_person(_actor(), incident_id, link_id, form.reason.data or "")
+            revealed = reveal.reveal_person(actor(), incident_id, link_id, form.reason.data or "")
         except InvalidInput as invalid:
             attach_errors(form, invalid.errors)
         except NotFound:
@@ -212,7 +249,7 @@ def reveal_location(incident_id: int) -> str | tuple[str, int]:
         abort(404)
     if request.method == "POST":
         try:
-            location = reveal.reveal_location(_actor(), incident_id, form.reason.data or "")
+            location = reveal.reveal_location(actor(), incident_id, form.reason.data or "")
         except InvalidInput as invalid:
             attach_errors(form, invalid.errors)
         else:

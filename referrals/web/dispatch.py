@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -16,12 +18,12 @@ from referrals.models.incident import Incident
 from referrals.security.access import requires
 from referrals.security.permissions import Permission, role_has
 from referrals.services import referral_lifecycle as lifecycle
-from referrals.services import routing
-from referrals.services.actors import Actor
+from referrals.services import routing, supervision
 from referrals.services.errors import DomainError, InvalidInput, NotFound
 from referrals.web.desk import incident_page
 from referrals.web.forms import attach_errors, error_list, options
-from referrals.web.supervisor_forms import supervisor_forms
+from referrals.web.requests import actor
+from referrals.web.supervisor_forms import ChaseForm, supervisor_forms
 
 bp = Blueprint("dispatch", __name__, url_prefix="/desk")
 
@@ -40,10 +42,6 @@ class ReasonForm(FlaskForm):
 
 class ReplyForm(FlaskForm):
     body = TextAreaField("Answer the partner", widget=GovTextArea())
-
-
-def _actor() -> Actor:
-    return Actor.of(current_user.user)
 
 
 def _incident_or_404(incident_id: int) -> Incident:
@@ -73,7 +71,7 @@ def change_recipient(incident_id: int, action: str) -> str | Response | tuple[st
         subject, agency = form.subject_id.data or "", form.agency.data or ""
         try:
             routing.change_recipient(
-                _actor(),
+                actor(),
                 incident.id,
                 int(subject) if subject.isdigit() else 0,
                 int(agency) if agency.isdigit() else 0,
@@ -111,7 +109,7 @@ def send(incident_id: int) -> Response | tuple[str, int]:
         if k.startswith("waiver-") and k.removeprefix("waiver-").isdigit()
     }
     try:
-        referrals = routing.send(_actor(), incident_id, waivers)
+        referrals = routing.send(actor(), incident_id, waivers)
     except NotFound:
         abort(404)
     except InvalidInput as invalid:
@@ -125,7 +123,7 @@ def send(incident_id: int) -> Response | tuple[str, int]:
 
 def referral_page(referral_id: int, *, status: int = 200, **forms: FlaskForm) -> tuple[str, int]:
     try:
-        referral = lifecycle.for_desk(_actor(), referral_id)
+        referral = lifecycle.for_desk(actor(), referral_id)
     except NotFound:
         abort(404)
     return render_template(
@@ -137,15 +135,16 @@ def referral_page(referral_id: int, *, status: int = 200, **forms: FlaskForm) ->
         reply=forms.get("reply") or ReplyForm(formdata=None),
         pause=forms.get("pause") or ReasonForm(formdata=None, prefix="pause"),
         withdraw=forms.get("withdraw") or ReasonForm(formdata=None, prefix="withdraw"),
-        supervise=_supervisor_forms(referral_id, forms),
+        chase=forms.get("chase") or ChaseForm(formdata=None, prefix="chase"),
+        supervise=_supervisor_forms(forms),
         errors=[e for f in forms.values() for e in error_list(f)],
     ), status
 
 
-def _supervisor_forms(referral_id: int, posted: dict[str, FlaskForm]) -> dict[str, FlaskForm]:
+def _supervisor_forms(posted: dict[str, FlaskForm]) -> dict[str, FlaskForm]:
     if not role_has(current_user.role, Permission.SUPERVISE):
         return {}
-    forms = supervisor_forms(referral_id)
+    forms = supervisor_forms()
     forms.update({k: v for k, v in posted.items() if k in forms})
     return forms
 
@@ -156,32 +155,87 @@ def referral(referral_id: int) -> tuple[str, int]:
     return referral_page(referral_id)
 
 
-@bp.route(
-    "/referrals/<id:referral_id>/<any(pause, resume, withdraw, reply):action>", methods=["POST"]
-)
-@requires(Permission.MANAGE_REFERRALS)
-def act(referral_id: int, action: str) -> Response | tuple[str, int]:
-    actor = _actor()
-    form: FlaskForm = ReplyForm() if action == "reply" else ReasonForm(prefix=action)
+def act_on_referral(
+    referral_id: int, name: str, form: FlaskForm | None, action: Callable[[], str]
+) -> Response | tuple[str, int]:
+    """Run one action on a referral from its page: on success say what happened and go back
+    to the page; a field problem shows the page again with the form as typed; a refusal says
+    why (nothing changed)."""
     try:
-        if action == "pause":
-            lifecycle.pause(actor, referral_id, form.reason.data or "")
-            flash("Referral paused: its deadline stops until you resume it.")
-        elif action == "resume":
-            found = lifecycle.resume(actor, referral_id)
-            flash(f"Referral resumed: now due {clock.to_london(found.due_at):%-d %b %Y %H:%M}.")
-        elif action == "withdraw":
-            lifecycle.withdraw(actor, referral_id, form.reason.data or "")
-            flash("Referral withdrawn: the partner can no longer see it.")
-        else:
-            found = lifecycle.for_desk(actor, referral_id)
-            lifecycle.post_message(actor, found, form.body.data or "", from_desk=True)
-            flash("Your answer was sent to the partner.")
+        flash(action())
     except NotFound:
         abort(404)
     except InvalidInput as invalid:
-        attach_errors(form, invalid.errors)
-        return referral_page(referral_id, status=400, **{action: form})
+        if form is None:
+            flash(str(invalid), "refused")
+        else:
+            attach_errors(form, invalid.errors)
+            return referral_page(referral_id, status=400, **{name: form})
     except DomainError as refused:
         flash(str(refused), "refused")
     return redirect(url_for("dispatch.referral", referral_id=referral_id))
+
+
+@bp.route("/referrals/<id:referral_id>/pause", methods=["POST"])
+@requires(Permission.MANAGE_REFERRALS)
+def pause(referral_id: int) -> Response | tuple[str, int]:
+    form = ReasonForm(prefix="pause")
+
+    def run() -> str:
+        lifecycle.pause(actor(), referral_id, form.reason.data or "")
+        return "Referral paused: its deadline stops until you resume it."
+
+    return act_on_referral(referral_id, "pause", form, run)
+
+
+@bp.route("/referrals/<id:referral_id>/resume", methods=["POST"])
+@requires(Permission.MANAGE_REFERRALS)
+def resume(referral_id: int) -> Response | tuple[str, int]:
+    def run() -> str:
+        found = lifecycle.resume(actor(), referral_id)
+        due = found.clock_due_at
+        return f"Referral resumed: now due {clock.shown(due)}." if due else "Referral resumed."
+
+    return act_on_referral(referral_id, "resume", None, run)
+
+
+@bp.route("/referrals/<id:referral_id>/withdraw", methods=["POST"])
+@requires(Permission.MANAGE_REFERRALS)
+def withdraw(referral_id: int) -> Response | tuple[str, int]:
+    form = ReasonForm(prefix="withdraw")
+
+    def run() -> str:
+        lifecycle.withdraw(actor(), referral_id, form.reason.data or "")
+        return "Referral withdrawn: the partner can no longer see it."
+
+    return act_on_referral(referral_id, "withdraw", form, run)
+
+
+@bp.route("/referrals/<id:referral_id>/reply", methods=["POST"])
+@requires(Permission.MANAGE_REFERRALS)
+def reply(referral_id: int) -> Response | tuple[str, int]:
+    form = ReplyForm()
+
+    def run() -> str:
+        who = actor()
+        lifecycle.post_message(
+            who, lifecycle.for_desk(who, referral_id), form.body.data or "", from_desk=True
+        )
+        return "Your answer was sent to the partner."
+
+    return act_on_referral(referral_id, "reply", form, run)
+
+
+@bp.route("/referrals/<id:referral_id>/chase", methods=["POST"])
+@requires(Permission.MANAGE_REFERRALS)
+def chase(referral_id: int) -> Response | tuple[str, int]:
+    """A phone call to the partner: before school, or when a referral is overdue."""
+    form = ChaseForm(prefix="chase")
+
+    def run() -> str:
+        supervision.record_chase(
+            actor(), referral_id, form.outcome.data or "", form.note.data or ""
+        )
+        return "Phone call recorded."
+
+    return act_on_referral(referral_id, "chase", form, run)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time
-from typing import Any
+from enum import Enum
+from typing import Any, TypeVar
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovDateInput
@@ -55,6 +56,18 @@ class DayMonthYearField(Field):
 
     def _value(self) -> str:
         return " ".join(self.raw_data) if self.raw_data else ""
+
+
+E = TypeVar("E", bound=Enum)
+
+
+def enum_or_none(enum_cls: type[E], value: object) -> E | None:
+    """The member whose value was posted or asked for, or None for anything else (the one
+    place a form's or a query string's choice becomes an enum)."""
+    for member in enum_cls:
+        if member.value == value:
+            return member
+    return None
 
 
 def options(pairs: list[tuple[str, str]]) -> list[SelectChoice]:

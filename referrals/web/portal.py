@@ -3,6 +3,8 @@ else. Every route answers 404 for a referral of another agency, exactly as for n
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -13,16 +15,17 @@ from wtforms import RadioField, TextAreaField
 from referrals import clock
 from referrals.extensions import db
 from referrals.models.agency import Agency
+from referrals.models.referral import Referral
+from referrals.profiles import outcome_label, profile
 from referrals.queries import referrals as referral_queries
 from referrals.queries.paging import Cursor
 from referrals.runtime import runtime
 from referrals.security.access import requires
 from referrals.security.permissions import Permission
 from referrals.services import referral_lifecycle as lifecycle
-from referrals.services.actors import Actor
 from referrals.services.errors import DomainError, InvalidInput, NotFound
-from referrals.services.outcomes import outcome_label, outcomes_for
 from referrals.web.forms import attach_errors, error_list, options
+from referrals.web.requests import actor
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 
@@ -38,10 +41,6 @@ class DecisionForm(FlaskForm):
 
 class MessageForm(FlaskForm):
     body = TextAreaField("Ask the desk for more information", widget=GovTextArea())
-
-
-def _actor() -> Actor:
-    return Actor.of(current_user.user)
 
 
 @bp.route("/")
@@ -76,11 +75,11 @@ def inbox() -> str:
 
 def _page(referral_id: int, *, status: int = 200, **forms: FlaskForm) -> tuple[str, int]:
     try:
-        referral, disclosure = lifecycle.open_for_partner(_actor(), referral_id)
+        referral, disclosure = lifecycle.open_for_partner(actor(), referral_id)
     except NotFound:
         abort(404)
     decision = forms.get("decision") or DecisionForm()
-    decision.outcome.choices = options(outcomes_for(referral.agency.kind))
+    decision.outcome.choices = options(list(profile(referral.agency.kind).outcomes))
     return render_template(
         "portal/referral.html",
         referral=referral,
@@ -103,29 +102,20 @@ def referral(referral_id: int) -> tuple[str, int]:
 
 
 def _act(
-    referral_id: int, action: str, form: FlaskForm | None = None
+    referral_id: int, name: str, form: FlaskForm | None, action: Callable[[], str]
 ) -> Response | tuple[str, int]:
-    actor = _actor()
+    """Run one of the partner's actions: say what happened, or show the form again with what
+    is wrong, or say why it was refused (nothing changed)."""
     try:
-        if action == "acknowledge":
-            lifecycle.acknowledge(actor, referral_id)
-            flash("Referral acknowledged.")
-        elif action == "decline" and isinstance(form, DeclineForm):
-            lifecycle.decline(actor, referral_id, form.reason.data or "")
-            flash("Referral declined. The desk can see your reason.")
-        elif action == "decide" and isinstance(form, DecisionForm):
-            lifecycle.decide(actor, referral_id, form.outcome.data or "", form.note.data or "")
-            flash("Decision recorded.")
-        elif action == "message" and isinstance(form, MessageForm):
-            found = lifecycle.for_partner(actor, referral_id)
-            lifecycle.post_message(actor, found, form.body.data or "", from_desk=False)
-            flash("Your question was sent to the desk.")
+        flash(action())
     except NotFound:
         abort(404)
     except InvalidInput as invalid:
-        assert form is not None
-        attach_errors(form, invalid.errors)
-        return _page(referral_id, status=400, **{action: form})
+        if form is None:
+            flash(str(invalid), "refused")
+        else:
+            attach_errors(form, invalid.errors)
+            return _page(referral_id, status=400, **{name: form})
     except DomainError as refused:
         flash(str(refused), "refused")
     return redirect(url_for("portal.referral", referral_id=referral_id))
@@ -134,22 +124,56 @@ def _act(
 @bp.route("/referrals/<id:referral_id>/acknowledge", methods=["POST"])
 @requires(Permission.PARTNER_INBOX)
 def acknowledge(referral_id: int) -> Response | tuple[str, int]:
-    return _act(referral_id, "acknowledge")
+    def run() -> str:
+        referral = lifecycle.acknowledge(actor(), referral_id)
+        when = clock.shown(referral.acknowledged_at)
+        return f"Referral acknowledged {when}, {_timeliness(referral)}."
+
+    return _act(referral_id, "acknowledge", None, run)
 
 
 @bp.route("/referrals/<id:referral_id>/decline", methods=["POST"])
 @requires(Permission.PARTNER_INBOX)
 def decline(referral_id: int) -> Response | tuple[str, int]:
-    return _act(referral_id, "decline", DeclineForm())
+    form = DeclineForm()
+
+    def run() -> str:
+        referral = lifecycle.decline(actor(), referral_id, form.reason.data or "")
+        return (
+            f"Referral declined {clock.shown(referral.declined_at)}. The desk will see your reason."
+        )
+
+    return _act(referral_id, "decline", form, run)
 
 
 @bp.route("/referrals/<id:referral_id>/decision", methods=["POST"])
 @requires(Permission.PARTNER_INBOX)
 def decide(referral_id: int) -> Response | tuple[str, int]:
-    return _act(referral_id, "decide", DecisionForm())
+    form = DecisionForm()
+
+    def run() -> str:
+        referral = lifecycle.decide(
+            actor(), referral_id, form.outcome.data or "", form.note.data or ""
+        )
+        return f"Decision recorded {clock.shown(referral.decided_at)}."
+
+    return _act(referral_id, "decision", form, run)
 
 
 @bp.route("/referrals/<id:referral_id>/messages", methods=["POST"])
 @requires(Permission.PARTNER_INBOX)
 def message(referral_id: int) -> Response | tuple[str, int]:
-    return _act(referral_id, "message", MessageForm())
+    form = MessageForm()
+
+    def run() -> str:
+        who = actor()
+        found = lifecycle.for_partner(who, referral_id)
+        lifecycle.post_message(who, found, form.body.data or "", from_desk=False)
+        return "Your question was sent to the desk."
+
+    return _act(referral_id, "message", form, run)
+
+
+def _timeliness(referral: Referral) -> str:
+    on_time = referral.acknowledged_on_time()
+    return "on time" if on_time else "after the due time" if on_time is False else ""

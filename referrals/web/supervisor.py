@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from referrals import clock
@@ -15,17 +14,13 @@ from referrals.runtime import runtime
 from referrals.security.access import requires
 from referrals.security.permissions import Permission
 from referrals.services import supervision
-from referrals.services.actors import Actor
-from referrals.services.errors import DomainError, InvalidInput, NotFound
-from referrals.web.dispatch import referral_page
-from referrals.web.forms import attach_errors, london_moment
-from referrals.web.supervisor_forms import ChaseForm, ExtendForm, ReassignForm
+from referrals.services.errors import InvalidInput, NotFound
+from referrals.web.dispatch import act_on_referral
+from referrals.web.forms import london_moment
+from referrals.web.requests import actor
+from referrals.web.supervisor_forms import ExtendForm, ReassignForm
 
 bp = Blueprint("supervisor", __name__, url_prefix="/supervisor")
-
-
-def _actor() -> Actor:
-    return Actor.of(current_user.user)
 
 
 def _int_arg(name: str) -> int | None:
@@ -58,6 +53,7 @@ def board() -> str:
         now=now,
         filters=filters,
         counts=board_queries.counts(filters, now),
+        desk_late=board_queries.desk_late(now),
         paused=board_queries.paused(filters),
         failed=board_queries.failed_email(),
         agency_name=board_queries.agency_name(filters.agency_id) if filters.agency_id else None,
@@ -69,61 +65,68 @@ def board() -> str:
     )
 
 
-@bp.route(
-    "/referrals/<id:referral_id>/<any(chase, resend, reassign, extend):action>", methods=["POST"]
-)
+@bp.route("/referrals/<id:referral_id>/resend", methods=["POST"])
 @requires(Permission.SUPERVISE)
-def act(referral_id: int, action: str) -> Response | tuple[str, int]:
-    actor = _actor()
-    forms = {"chase": ChaseForm, "reassign": ReassignForm, "extend": ExtendForm}
-    form = forms[action](prefix=action) if action in forms else None
-    try:
-        if isinstance(form, ChaseForm):
-            supervision.record_chase(
-                actor, referral_id, form.outcome.data or "", form.note.data or ""
-            )
-            flash("Phone chase recorded.")
-        elif action == "resend":
-            supervision.resend_notice(actor, referral_id)
-            flash("The notice will be sent again in a moment.")
-        elif isinstance(form, ReassignForm):
-            owner = form.owner_id.data or ""
-            supervision.reassign(actor, referral_id, int(owner) if owner.isdigit() else 0)
-            flash("Referral re-assigned.")
-        elif isinstance(form, ExtendForm):
-            form.validate()
-            moment, problem = london_moment(
-                form.new_date.data, form.new_time.data, "the new deadline"
-            )
-            if form.new_date.errors or problem:
-                raise InvalidInput({"new_date": (form.new_date.errors or [problem])[0]})
-            supervision.extend(actor, referral_id, moment, form.reason.data or "")
-            flash("Deadline extended.")
-    except NotFound:
-        abort(404)
-    except InvalidInput as invalid:
-        assert form is not None
-        attach_errors(
-            form, {("new_date" if k == "new_due" else k): v for k, v in invalid.errors.items()}
-        )
-        return referral_page(referral_id, status=400, **{action: form})
-    except DomainError as refused:
-        flash(str(refused), "refused")
-    return redirect(url_for("dispatch.referral", referral_id=referral_id))
+def resend(referral_id: int) -> Response | tuple[str, int]:
+    def run() -> str:
+        supervision.resend_notice(actor(), referral_id)
+        return "The notice will be sent again in a moment."
+
+    return act_on_referral(referral_id, "resend", None, run)
+
+
+@bp.route("/referrals/<id:referral_id>/reassign", methods=["POST"])
+@requires(Permission.SUPERVISE)
+def reassign(referral_id: int) -> Response | tuple[str, int]:
+    form = ReassignForm(prefix="reassign")
+
+    def run() -> str:
+        owner = form.owner_id.data or ""
+        owner_id = int(owner) if owner.isdigit() and len(owner) < 10 else 0
+        supervision.reassign(actor(), referral_id, owner_id)
+        return "Referral re-assigned."
+
+    return act_on_referral(referral_id, "reassign", form, run)
+
+
+@bp.route("/referrals/<id:referral_id>/extend", methods=["POST"])
+@requires(Permission.SUPERVISE)
+def extend(referral_id: int) -> Response | tuple[str, int]:
+    form = ExtendForm(prefix="extend")
+
+    def run() -> str:
+        form.validate()
+        moment, problem = london_moment(form.new_date.data, form.new_time.data, "the new deadline")
+        if form.new_date.errors or problem:
+            raise InvalidInput({"new_date": (form.new_date.errors or [problem])[0]})
+        try:
+            supervision.extend(actor(), referral_id, moment, form.reason.data or "")
+        except InvalidInput as invalid:
+            raise InvalidInput(
+                {("new_date" if k == "new_due" else k): v for k, v in invalid.errors.items()}
+            ) from invalid
+        return "Deadline extended."
+
+    return act_on_referral(referral_id, "extend", form, run)
 
 
 @bp.route("/figures")
 @requires(Permission.SUPERVISE)
 def figures() -> str:
     """Thirty days per agency: kept off the board itself, whose every view must stay quick."""
-    return render_template("supervisor/figures.html", figures=board_queries.figures(clock.now()))
+    now = clock.now()
+    return render_template(
+        "supervisor/figures.html",
+        figures=board_queries.figures(now),
+        desk=board_queries.desk_breaches(now),
+    )
 
 
 @bp.route("/outbox/<id:message_id>/retry", methods=["POST"])
 @requires(Permission.SUPERVISE)
 def retry(message_id: int) -> Response:
     try:
-        supervision.retry_email(_actor(), message_id)
+        supervision.retry_email(actor(), message_id)
     except NotFound:
         abort(404)
     flash("The e-mail will be tried again in a moment.")

@@ -1,4 +1,4 @@
-"""The supervisor's action forms, shown on a referral's desk page and posted to the board."""
+"""Forms for chasing a partner (any desk role) and the supervisor's actions on a referral."""
 
 from __future__ import annotations
 
@@ -32,14 +32,10 @@ class ExtendForm(FlaskForm):
     reason = TextAreaField("Why extend the deadline?", widget=GovTextArea())
 
 
-def supervisor_forms(referral_id: int) -> dict[str, FlaskForm]:
-    """The action forms shown on a referral's desk page to supervisors."""
+def supervisor_forms() -> dict[str, FlaskForm]:
+    """The supervisor's action forms shown on a referral's desk page."""
     reassign = ReassignForm(formdata=None, prefix="reassign")
     reassign.owner_id.choices = options(
         [(str(u.id), u.display_name) for u in supervision.desk_staff()]
     )
-    return {
-        "chase": ChaseForm(formdata=None, prefix="chase"),
-        "reassign": reassign,
-        "extend": ExtendForm(formdata=None, prefix="extend"),
-    }
+    return {"reassign": reassign, "extend": ExtendForm(formdata=None, prefix="extend")}

@@ -1,5 +1,6 @@
 """A referral passes its deadline; the supervisor sees it on the board and records a phone
-chase; the partner then acknowledges it and it leaves the board."""
+call; the partner then acknowledges it (its decision is overdue too, so it stays on the board)
+and records a decision, and it leaves the board."""
 
 from __future__ import annotations
 
@@ -47,20 +48,28 @@ def test_supervisor_chases_an_overdue_referral_then_the_partner_acknowledges(
         expect(board).to_contain_text(f"REF-{rid:06d}")
         expect(board).to_contain_text("Reminder sent")
         board.get_by_role("link", name=f"REF-{rid:06d}").click()
-        page.get_by_text("Record a phone chase").click()
+        page.get_by_text("Record a phone call to").click()
         page.get_by_label("No answer").check()
         page.get_by_label("Note").fill("Rang the front door twice; will try again at noon")
-        page.get_by_role("button", name="Record chase").click()
-        expect(page.get_by_text("Phone chase recorded.")).to_be_visible()
+        page.get_by_role("button", name="Record call").click()
+        expect(page.get_by_text("Phone call recorded.")).to_be_visible()
         expect(page.get_by_test_id("history")).to_contain_text("Phone chase: No answer")
 
         other = contexts[1].new_page()
         SignInPage(other, live_server).sign_in(partner, PASSWORD)
-        other.get_by_role("link", name="Overdue").click()
+        other.get_by_role("link", name="Overdue (1)", exact=True).click()
         other.get_by_test_id("inbox").get_by_role("link").first.click()
         other.get_by_role("button", name="Acknowledge").click()
-        expect(other.get_by_text("Referral acknowledged.")).to_be_visible()
+        expect(other.get_by_text("Referral acknowledged ")).to_be_visible()
 
+        # Acknowledged a day late, the decision (due a working day after sending) is overdue too.
+        page.get_by_role("link", name="Overdue board").click()
+        expect(page.get_by_test_id("board")).to_contain_text("Decision overdue")
+        expect(page.get_by_test_id("overdue-count")).to_contain_text("1 of them for a decision")
+
+        other.get_by_label("Early help").check()
+        other.get_by_role("button", name="Record decision").click()
+        expect(other.get_by_text("Decision recorded")).to_be_visible()
         page.get_by_role("link", name="Overdue board").click()
         expect(page.get_by_test_id("board-empty")).to_be_visible()
         expect(page.get_by_test_id("overdue-count")).to_contain_text("0")

@@ -78,7 +78,7 @@ def test_school_acknowledges_and_the_desk_sees_it(
         expect(school.locator("body")).not_to_contain_text("Rowan")
         expect(school.locator("body")).not_to_contain_text("shouting heard")  # no narrative
         school.get_by_role("button", name="Acknowledge").click()
-        expect(school.get_by_text("Referral acknowledged.")).to_be_visible()
+        expect(school.get_by_text("Referral acknowledged ")).to_be_visible()
         expect(school.get_by_test_id("acknowledged")).to_be_visible()
 
         desk_page.reload()

@@ -155,6 +155,7 @@ def test_a_new_deadline_policy_applies_to_referrals_sent_afterwards(
         data={
             "csrf_token": csrf,
             "agency_kind": "childrens_social_care",
+            "clock": "acknowledge",
             "risk_grade": "high",
             "rule_kind": "working_hours",
             "amount": "4",
@@ -178,6 +179,7 @@ def test_a_new_deadline_policy_applies_to_referrals_sent_afterwards(
         data={
             "csrf_token": csrf,
             "agency_kind": "school",
+            "clock": "acknowledge",
             "rule_kind": "working_hours",
             "amount": "500",
             "effective_from": ["1", "10", "2026"],
@@ -225,3 +227,31 @@ def test_agency_working_hours_are_validated_and_saved(
         agency = db.session.scalars(select(Agency).where(Agency.code == "HEALTH-1")).one()
         assert (agency.work_start.hour, agency.work_end.minute) == (8, 30)
         assert agency.duty_manager_email == "duty@health.example"
+
+
+def test_the_migrations_seed_what_the_profiles_say(app: Flask) -> None:
+    """Each kind's default deadlines and ladder are said once, in its profile; the migrations
+    seed exactly those, and nothing else."""
+    from referrals.models.deadlines import DeadlinePolicy
+    from referrals.models.escalation import EscalationPolicy
+    from referrals.profiles import PROFILES
+
+    with app.app_context():
+        seeded = {
+            (p.agency_kind, p.clock, p.risk_grade): (p.rule_kind, p.amount)
+            for p in db.session.scalars(select(DeadlinePolicy))
+        }
+        ladder = {
+            (p.agency_kind, p.step): p.hours_after_due
+            for p in db.session.scalars(select(EscalationPolicy))
+        }
+    assert seeded == {
+        (kind, which, grade): (rule.kind, rule.amount)
+        for kind, profile in PROFILES.items()
+        for (which, grade), rule in profile.deadlines.items()
+    }
+    assert ladder == {
+        (kind, step): hours
+        for kind, profile in PROFILES.items()
+        for step, hours in profile.ladder.items()
+    }

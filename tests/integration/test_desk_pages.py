@@ -109,7 +109,7 @@ def test_reveal_needs_a_reason_is_audited_and_shows_the_identity_once(app: Flask
         url, data={"csrf_token": csrf, "reason": "Checking against a strategy meeting record"}
     )
     assert shown.status_code == 200
-    assert "Robin Testwood" in shown.text and "2016-03-27" in shown.text
+    assert "Robin Testwood" in shown.text and "27 March 2016" in shown.text
     assert shown.headers["Cache-Control"] == "no-store"
     assert "Robin" not in client.get(f"/desk/incidents/{incident_id}").text
     with app.app_context():

@@ -84,10 +84,13 @@ def test_each_step_once_at_its_time(app: Flask, referral_id: int) -> None:
                 .order_by(OutboxMessage.id)
             )
         ]
-        history = [e.action for e in lifecycle.history(db.session.get(Referral, referral_id))]  # type: ignore[arg-type]
+        referral = db.session.get(Referral, referral_id)
+        assert referral is not None
+        history = [f"{e.action}: {e.detail}" for e in lifecycle.history(referral)]
     assert to[1:] == ["duty.manager@agency.example", "super@desk.example"]
     assert to[0].startswith("notice")
-    assert "reminder to the agency" in history
+    assert history[1].startswith("escalated: Reminder to the agency (acknowledgement), to notice")
+    assert history[3].startswith("escalated: Escalated to desk supervisors")
 
 
 def test_missed_ticks_are_caught_on_the_next_sweep(app: Flask, referral_id: int) -> None:
@@ -128,7 +131,9 @@ def test_quiet_hours_hold_e_mail_until_the_working_day_but_not_for_high_risk(app
     assert held == {("medium", "Mon 09:00"), ("high", "Fri 20:00")}
 
 
-def test_acknowledged_and_paused_referrals_are_not_escalated(app: Flask, referral_id: int) -> None:
+def test_paused_referrals_wait_and_acknowledgement_starts_the_decision_ladder(
+    app: Flask, referral_id: int
+) -> None:
     with app.app_context():
         lifecycle.pause(SYSTEM_DESK, referral_id, "Awaiting a call back from the school")
         db.session.commit()
@@ -148,8 +153,18 @@ def test_acknowledged_and_paused_referrals_are_not_escalated(app: Flask, referra
         )
         lifecycle.acknowledge(partner_actor, referral_id)
         db.session.commit()
-    assert _sweep_at(app, MONDAY + timedelta(days=10)) == 0
-    assert _steps(app, referral_id) == []
+        referral = db.session.get(Referral, referral_id)
+        assert referral is not None and referral.clock_due_at == referral.decision_due_at
+    # Acknowledged but never decided: the decision clock climbs its own ladder, once per step.
+    assert _sweep_at(app, MONDAY + timedelta(days=10)) == 3
+    with app.app_context():
+        clocks = db.session.scalars(
+            select(Escalation.clock).where(Escalation.referral_id == referral_id)
+        ).all()
+        assert [c.value for c in clocks] == ["decision"] * 3
+        lifecycle.decide(partner_actor, referral_id, "early_help", "")
+        db.session.commit()
+    assert _sweep_at(app, MONDAY + timedelta(days=20)) == 0
 
 
 def test_high_risk_escalates_out_of_hours(app: Flask) -> None:

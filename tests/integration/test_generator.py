@@ -5,7 +5,7 @@ recognised, each child referred to their front door, and an intact audit chain."
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask import Flask
@@ -17,8 +17,16 @@ from referrals.models.agency import Agency, AgencyKind
 from referrals.models.incident import Incident, IncidentPerson, PersonRole
 from referrals.models.person import Person
 from referrals.models.referral import Referral, ReferralState
-from referrals.services import audit, bulk_load, generator, identity_store
-from tests.factories import log_incident
+from referrals.services import (
+    audit,
+    bulk_load,
+    generator,
+    identity_store,
+    intake,
+    reference_agencies,
+    routing,
+)
+from tests.factories import SYSTEM, SYSTEM_DESK, log_incident
 
 
 def test_generate_keeps_the_invariants(app: Flask) -> None:
@@ -84,7 +92,7 @@ def test_a_batch_that_fails_stops_generation_and_leaves_no_half(app: Flask) -> N
     with the database's reason and that batch's rows are rolled back together."""
     clock.freeze(datetime(2026, 11, 23, 10, 0, tzinfo=UTC))
     with app.app_context():
-        generator.ensure_reference_data()
+        reference_agencies.ensure_reference_data()
         db.session.commit()
         gen = generator.Generator(300, years=1)
     log_incident(app)  # takes the incident id the generator planned for its first incident
@@ -94,3 +102,63 @@ def test_a_batch_that_fails_stops_generation_and_leaves_no_half(app: Flask) -> N
         assert db.session.scalar(select(func.count(Incident.id))) == 1
         assert db.session.scalar(select(func.count(Referral.id))) == 0
         assert audit.verify().ok
+
+
+CLOCK_COLUMNS = (
+    "due_at",
+    "deadline_rule",
+    "decision_due_at",
+    "decision_rule",
+    "clock_due_at",
+    "share_by_at",
+    "shared_late",
+    "next_escalation_at",
+)
+
+
+def test_a_generated_incident_routes_exactly_as_the_desk_routes_it(app: Flask) -> None:
+    """The generator's incidents, logged and sent through intake and routing as the desk does,
+    get the same recipients, for the same rules, with the same clocks."""
+    clock.freeze(datetime(2026, 11, 23, 10, 0, tzinfo=UTC))
+    with app.app_context():
+        reference_agencies.ensure_reference_data()
+        db.session.commit()
+        gen = generator.Generator(60, years=1, seed=11)
+        shaped = [gen._incident(i) for i in range(60)]
+        planned = []
+        for data in shaped:
+            assert data.received_at is not None
+            sent = data.received_at + timedelta(minutes=45)
+            names = [f"P{i}" for i in range(len(data.adults) + len(data.children))]
+            rows = [
+                (p.position, p.agency.id, p.rules, *(p.clocks[c] for c in CLOCK_COLUMNS))
+                for p in gen.plan(data, sent, names)
+            ]
+            planned.append((sent, gen.desk_clocks(data), rows))
+    kinds = Counter()
+    for data, (sent, desk_clocks, rows) in zip(shaped, planned, strict=True):
+        clock.freeze(sent)
+        with app.app_context():
+            incident, _ = intake.log_incident(SYSTEM, data)
+            assert incident.triage_due_at == desk_clocks["triage_due_at"]
+            assert incident.share_by_at == desk_clocks["share_by_at"]
+            referrals = routing.send(SYSTEM_DESK, incident.id)
+            db.session.commit()
+            sent_rows = sorted(
+                (
+                    (
+                        r.subject.position,
+                        r.agency_id,
+                        r.rule_code,
+                        r.agency.kind.value,
+                        *(getattr(r, c) for c in CLOCK_COLUMNS),
+                    )
+                    for r in referrals
+                ),
+                key=lambda row: (row[0], row[3]),
+            )
+            kinds.update(row[3] for row in sent_rows)
+        assert [(r[0], r[1], r[2], *r[4:]) for r in sent_rows] == [
+            (r[0], r[1], r[2][0], *r[3:]) for r in rows
+        ]
+    assert kinds["school"] and kinds["childrens_social_care"]

@@ -100,7 +100,7 @@ def test_school_sees_the_operation_encompass_minimum_and_nothing_more(world: Wor
     client, _ = world.client(world.north_user)
     page = client.get(f"/portal/referrals/{world.north_ref}")
     assert page.status_code == 200
-    for shown in ("Ellis Testwood", "2016-03-27", "in the kitchen"):
+    for shown in ("Ellis Testwood", "27 March 2016", "in the kitchen"):
         assert shown in page.text
     for hidden in (
         SECRET_SUMMARY,
@@ -213,7 +213,7 @@ def test_acknowledge_decide_and_invalid_moves(world: World) -> None:
     acknowledged = client.post(
         f"{url}/acknowledge", data={"csrf_token": csrf}, follow_redirects=True
     )
-    assert "Referral acknowledged." in acknowledged.text
+    assert "Referral acknowledged 23 Nov 2026 10:00, on time." in acknowledged.text
     wrong = client.post(
         f"{url}/decision", data={"csrf_token": csrf, "outcome": "strategy_discussion_s47"}
     )
@@ -315,7 +315,7 @@ def test_concurrent_acknowledgement_one_wins_never_a_500(world: World) -> None:
     for t in threads:
         t.join()
     assert [status for status, _ in results] == [200] * len(people)
-    won = [text for _, text in results if "Referral acknowledged." in text]
+    won = [text for _, text in results if "Referral acknowledged " in text]
     lost = [text for _, text in results if "Already acknowledged by" in text]
     assert len(won) == 1 and len(lost) == len(people) - 1
     assert all(

@@ -40,7 +40,9 @@ def _overdue_world(app: Flask, hours_overdue: float) -> list[int]:
         )
     due = clock.now() - timedelta(hours=hours_overdue)
     with app.app_context():
-        db.session.execute(update(Referral).values(due_at=due, next_escalation_at=due))
+        db.session.execute(
+            update(Referral).values(due_at=due, clock_due_at=due, next_escalation_at=due)
+        )
         db.session.commit()
     return ids
 

@@ -118,10 +118,11 @@ def test_chase_resend_reassign_and_extend_are_audited(
     client, csrf, ids = board
     rid = ids[0]
     base = f"/supervisor/referrals/{rid}"
-    bad = client.post(f"{base}/chase", data={"csrf_token": csrf})
+    chase = f"/desk/referrals/{rid}/chase"
+    bad = client.post(chase, data={"csrf_token": csrf})
     assert bad.status_code == 400 and "Choose what happened on the call" in bad.text
     client.post(
-        f"{base}/chase",
+        chase,
         data={
             "csrf_token": csrf,
             "chase-outcome": "left_message",

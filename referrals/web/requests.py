@@ -1,0 +1,38 @@
+"""What every view reads from the request the same way: who is acting, and bounded arguments
+from the query string (a huge or malformed number is "not given", never a database error)."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import TypeVar
+
+from flask import request
+from flask_login import current_user
+
+from referrals.services.actors import Actor
+from referrals.web.forms import enum_or_none
+
+E = TypeVar("E", bound=Enum)
+MAX_ID = 2**31 - 1  # the largest id a database column holds on every engine
+
+
+def actor() -> Actor:
+    """The signed-in user, as the services want them."""
+    return Actor.of(current_user.user)
+
+
+def bounded_int(text: str | None, maximum: int = MAX_ID) -> int | None:
+    """A whole number from 1 to ``maximum`` written in the text, or None."""
+    text = (text or "").strip()
+    if not text.isdigit() or len(text) > len(str(maximum)):
+        return None
+    value = int(text)
+    return value if 1 <= value <= maximum else None
+
+
+def int_arg(name: str, maximum: int = MAX_ID) -> int | None:
+    return bounded_int(request.args.get(name), maximum)
+
+
+def enum_arg(name: str, enum_cls: type[E]) -> E | None:
+    return enum_or_none(enum_cls, request.args.get(name, ""))
