@@ -18,6 +18,7 @@ $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	-git rev-parse --git-dir >/dev/null 2>&1 && git config core.hooksPath .githooks
 	touch $@
 
 install: $(BIN)/.installed ## Create the virtual environment and install the desk with its tools

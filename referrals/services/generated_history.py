@@ -125,17 +125,7 @@ class Timeline:
         ref.row.update(values or {})
         if move.versioned:
             ref.row["version"] += 1
-        self.rows["referral_events"].append(
-            {
-                "id": self.ids.next("referral_events"),
-                "referral_id": ref.id,
-                "at": at,
-                "actor_id": None,
-                "actor_label": ACTOR,
-                "action": move.history,
-                "detail": detail,
-            }
-        )
+        self._history(ref, at, move.history, detail)
         if move.audit is not None:
             audit_row(
                 self.rows,
@@ -149,9 +139,7 @@ class Timeline:
                 detail=audit_detail,
             )
 
-    def sent(self, ref: Referral, detail: str, audit_detail: dict[str, Any]) -> None:
-        move = MOVES[Transition.SEND]
-        at = ref.row["sent_at"]
+    def _history(self, ref: Referral, at: datetime, action: str, detail: str | None) -> None:
         self.rows["referral_events"].append(
             {
                 "id": self.ids.next("referral_events"),
@@ -159,10 +147,15 @@ class Timeline:
                 "at": at,
                 "actor_id": None,
                 "actor_label": ACTOR,
-                "action": move.history,
+                "action": action,
                 "detail": detail,
             }
         )
+
+    def sent(self, ref: Referral, detail: str, audit_detail: dict[str, Any]) -> None:
+        move = MOVES[Transition.SEND]
+        at = ref.row["sent_at"]
+        self._history(ref, at, move.history, detail)
         audit_row(
             self.rows,
             at,

@@ -21,7 +21,7 @@ from referrals.services import referral_lifecycle as lifecycle
 from referrals.services import routing, supervision
 from referrals.services.errors import DomainError, InvalidInput, NotFound
 from referrals.web.desk import incident_page
-from referrals.web.forms import attach_errors, error_list, options
+from referrals.web.forms import attach_errors, error_list, options, perform
 from referrals.web.requests import actor
 from referrals.web.supervisor_forms import ChaseForm, supervisor_forms
 
@@ -158,22 +158,13 @@ def referral(referral_id: int) -> tuple[str, int]:
 def act_on_referral(
     referral_id: int, name: str, form: FlaskForm | None, action: Callable[[], str]
 ) -> Response | tuple[str, int]:
-    """Run one action on a referral from its page: on success say what happened and go back
-    to the page; a field problem shows the page again with the form as typed; a refusal says
-    why (nothing changed)."""
-    try:
-        flash(action())
-    except NotFound:
-        abort(404)
-    except InvalidInput as invalid:
-        if form is None:
-            flash(str(invalid), "refused")
-        else:
-            attach_errors(form, invalid.errors)
-            return referral_page(referral_id, status=400, **{name: form})
-    except DomainError as refused:
-        flash(str(refused), "refused")
-    return redirect(url_for("dispatch.referral", referral_id=referral_id))
+    """Run one action on a referral from its desk page (see :func:`perform`)."""
+    return perform(
+        action,
+        form=form,
+        show_again=lambda: referral_page(referral_id, status=400, **({name: form} if form else {})),
+        back=url_for("dispatch.referral", referral_id=referral_id),
+    )
 
 
 @bp.route("/referrals/<id:referral_id>/pause", methods=["POST"])

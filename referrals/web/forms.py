@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, time
 from enum import Enum
 from typing import Any, TypeVar
 
+from flask import abort, flash, redirect
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovDateInput
+from werkzeug.wrappers import Response
 from wtforms import Field
 from wtforms.fields.choices import SelectChoice
 from wtforms.form import BaseForm
 
 from referrals.clock import LONDON
+from referrals.services.errors import DomainError, InvalidInput, NotFound
 
 TIME_PATTERN = re.compile(r"^\s*(\d{1,2})[:.](\d{2})\s*$")
 
@@ -137,6 +140,31 @@ def error_list(form: BaseForm, extra: Mapping[str, str] | None = None) -> list[d
     for path, message in (extra or {}).items():
         items.append({"text": message, "href": f"#{path}"})
     return items
+
+
+def perform(
+    action: Callable[[], str],
+    *,
+    form: FlaskForm | None,
+    show_again: Callable[[], tuple[str, int]],
+    back: str,
+) -> Response | tuple[str, int]:
+    """Run one action a person asked for: on success say what happened and go ``back``; a
+    field problem shows the page again with the form as typed (``show_again``); a refusal says
+    why, having changed nothing; a record the person may not see is a 404."""
+    try:
+        flash(action())
+    except NotFound:
+        abort(404)
+    except InvalidInput as invalid:
+        if form is None:
+            flash(str(invalid), "refused")
+        else:
+            attach_errors(form, invalid.errors)
+            return show_again()
+    except DomainError as refused:
+        flash(str(refused), "refused")
+    return redirect(back)
 
 
 def london_moment(

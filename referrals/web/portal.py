@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovTextArea
@@ -23,8 +23,8 @@ from referrals.runtime import runtime
 from referrals.security.access import requires
 from referrals.security.permissions import Permission
 from referrals.services import referral_lifecycle as lifecycle
-from referrals.services.errors import DomainError, InvalidInput, NotFound
-from referrals.web.forms import attach_errors, error_list, options
+from referrals.services.errors import NotFound
+from referrals.web.forms import error_list, options, perform
 from referrals.web.requests import actor
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
@@ -104,21 +104,13 @@ def referral(referral_id: int) -> tuple[str, int]:
 def _act(
     referral_id: int, name: str, form: FlaskForm | None, action: Callable[[], str]
 ) -> Response | tuple[str, int]:
-    """Run one of the partner's actions: say what happened, or show the form again with what
-    is wrong, or say why it was refused (nothing changed)."""
-    try:
-        flash(action())
-    except NotFound:
-        abort(404)
-    except InvalidInput as invalid:
-        if form is None:
-            flash(str(invalid), "refused")
-        else:
-            attach_errors(form, invalid.errors)
-            return _page(referral_id, status=400, **{name: form})
-    except DomainError as refused:
-        flash(str(refused), "refused")
-    return redirect(url_for("portal.referral", referral_id=referral_id))
+    """Run one of the partner's actions from the referral's page (see :func:`perform`)."""
+    return perform(
+        action,
+        form=form,
+        show_again=lambda: _page(referral_id, status=400, **({name: form} if form else {})),
+        back=url_for("portal.referral", referral_id=referral_id),
+    )
 
 
 @bp.route("/referrals/<id:referral_id>/acknowledge", methods=["POST"])
