@@ -22,3 +22,8 @@ if (target && target.tagName === 'DETAILS') {
   const summary = target.querySelector('summary')
   if (summary) summary.focus()
 }
+
+// The outcome summary's print view asks the browser to print once it has loaded.
+if (document.querySelector('[data-print="now"]')) {
+  window.addEventListener('load', () => window.print())
+}

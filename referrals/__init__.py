@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask import Flask, g, render_template, request
@@ -101,6 +101,7 @@ def _register_sessions() -> None:
 def _register_blueprints(app: Flask) -> None:
     from referrals.web import (
         admin,
+        amend,
         audit,
         auth,
         configuration,
@@ -108,7 +109,10 @@ def _register_blueprints(app: Flask) -> None:
         dispatch,
         health,
         home,
+        needs,
+        outcomes,
         portal,
+        search,
         supervisor,
     )
 
@@ -117,6 +121,10 @@ def _register_blueprints(app: Flask) -> None:
         home,
         desk,
         dispatch,
+        needs,
+        amend,
+        outcomes,
+        search,
         supervisor,
         portal,
         admin,
@@ -199,6 +207,7 @@ def _register_errors(app: Flask) -> None:
 def _register_templates(app: Flask) -> None:
     from flask_login import current_user
 
+    from referrals.profiles import decline_label, outcome_label
     from referrals.reference import borough_name
     from referrals.security.permissions import Permission, role_has
 
@@ -207,8 +216,30 @@ def _register_templates(app: Flask) -> None:
             current_user.role, Permission(permission)
         )
 
+    def desk_needs() -> int:
+        """The count in the desk's navigation, read once per page."""
+        if "desk_needs" not in g:
+            from referrals.queries import needs_desk
+
+            g.desk_needs = needs_desk.counts().total
+        return int(g.desk_needs)
+
+    def age(since: object, now: object) -> str:
+        if not isinstance(since, datetime) or not isinstance(now, datetime):
+            return ""
+        minutes = max(int((now - since).total_seconds() // 60), 0)
+        if minutes < 60:
+            return f"{minutes} min"
+        if minutes < 48 * 60:
+            return f"{minutes // 60} h {minutes % 60} min"
+        return f"{minutes // 1440} days"
+
     app.add_template_global(can)
+    app.add_template_global(desk_needs)
     app.add_template_global(borough_name)
+    app.add_template_global(outcome_label)
+    app.add_template_global(decline_label)
+    app.add_template_filter(age)
     app.add_template_filter(clock.shown, "london")
     app.add_template_filter(clock.shown_date, "day")
     from govuk_frontend_wtf.main import WTFormsHelpers

@@ -16,7 +16,8 @@ A file holds ``{"notifications": [ ... ]}`` (or just the list). Each notificatio
                     "address": "...", "borough": "E09000022", "lives_there": true,
                     "present": true, "present_where": "...", "spoken_to": false, "voice": "",
                     "school_urn": "900001", "home_educated": false,
-                    "known_to_social_care": null}]
+                    "known_to_social_care": null}],
+      "duplicate_reason": ""                   # only if this police reference was sent before
     }
 
 Parsing finds type problems; every domain rule is applied by :mod:`referrals.services.intake`.
@@ -163,5 +164,6 @@ def parse_notification(obj: Any) -> tuple[IncidentInput, dict[str, str]]:
         adults=adults,
         children=children,
         source="import",
+        duplicate_reason=r.text(obj, "duplicate_reason", "duplicate_reason"),
     )
     return data, r.errors

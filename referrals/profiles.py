@@ -56,6 +56,13 @@ OPERATION_ENCOMPASS = frozenset(
 )
 
 Rules = Mapping[tuple[DeadlineClock, RiskGrade | None], DeadlineRule]
+Choices = tuple[tuple[str, str], ...]
+# Why a partner may decline, whatever its kind; each kind adds its own before these.
+DECLINE_REASONS: Choices = (
+    ("wrong_agency", "It was sent to the wrong agency"),
+    ("duplicate", "We already have it: a duplicate"),
+    ("other", "Another reason"),
+)
 ONE_WORKING_DAY = DeadlineRule(RuleKind.WORKING_DAYS, 1)
 NONE = DeadlineRule(RuleKind.NO_DEADLINE, 1)
 LADDER = {EscalationStep.REMINDER: 0, EscalationStep.DUTY_MANAGER: 2, EscalationStep.SUPERVISOR: 4}
@@ -67,7 +74,7 @@ class KindProfile:
     # What a referral to this kind shows (empty: it receives no referrals).
     fields: frozenset[Field]
     # The decisions it can record: (code, label).
-    outcomes: tuple[tuple[str, str], ...]
+    outcomes: Choices
     # Default deadline rule per clock and risk grade (a grade of None covers every grade).
     deadlines: Rules
     # Default escalation ladder: working hours after the due time for each step.
@@ -78,10 +85,16 @@ class KindProfile:
     work_start: time = time(9, 0)
     work_end: time = time(17, 0)
     school_day_start: time | None = None
+    # Reasons to decline of its own, offered before the common ones.
+    declines: Choices = ()
 
     @property
     def receives_referrals(self) -> bool:
         return bool(self.fields)
+
+    @property
+    def decline_reasons(self) -> Choices:
+        return (*self.declines, *DECLINE_REASONS) if self.receives_referrals else ()
 
     def default_rule(self, clock: DeadlineClock, grade: RiskGrade) -> DeadlineRule | None:
         """The default for a clock and grade; None when this kind has no such clock."""
@@ -119,6 +132,7 @@ PROFILES: dict[AgencyKind, KindProfile] = {
             (DeadlineClock.ACKNOWLEDGE, None): ONE_WORKING_DAY,
             (DeadlineClock.DECISION, None): ONE_WORKING_DAY,
         },
+        declines=(("other_borough", "The child lives in another borough"),),
     ),
     AgencyKind.SCHOOL: KindProfile(
         kind=AgencyKind.SCHOOL,
@@ -136,6 +150,10 @@ PROFILES: dict[AgencyKind, KindProfile] = {
         },
         notices_any_hour=True,
         school_day_start=time(8, 30),
+        declines=(
+            ("not_on_roll", "The child is not on our roll"),
+            ("left_school", "The child has left the school"),
+        ),
     ),
     AgencyKind.HEALTH: KindProfile(
         kind=AgencyKind.HEALTH,
@@ -166,6 +184,7 @@ PROFILES: dict[AgencyKind, KindProfile] = {
             ("below_threshold", "Does not meet the MARAC threshold"),
             ("already_known", "Already known to MARAC"),
         ),
+        declines=(("other_area", "The victim lives outside our area"),),
         deadlines={
             (DeadlineClock.ACKNOWLEDGE, None): ONE_WORKING_DAY,
             (DeadlineClock.DECISION, None): NONE,
@@ -189,3 +208,7 @@ def profile(kind: AgencyKind) -> KindProfile:
 
 def outcome_label(kind: AgencyKind, code: str | None) -> str:
     return dict(PROFILES[kind].outcomes).get(code or "", code or "—")
+
+
+def decline_label(kind: AgencyKind, code: str | None) -> str:
+    return dict(PROFILES[kind].decline_reasons).get(code or "", code or "—")

@@ -26,6 +26,14 @@ class RiskGrade(StrEnum):
     def label(self) -> str:
         return self.value.capitalize()
 
+    @property
+    def tag_class(self) -> str:
+        return {
+            "high": "govuk-tag--red",
+            "medium": "govuk-tag--orange",
+            "standard": "govuk-tag--grey",
+        }[self.value]
+
 
 class IncidentStatus(StrEnum):
     LOGGED = "logged"  # recorded, not yet routed to partners
@@ -38,6 +46,14 @@ class IncidentStatus(StrEnum):
             "logged": "Logged, not yet sent",
             "routed": "Waiting on partners",
             "closed": "All partners responded",
+        }[self.value]
+
+    @property
+    def tag_class(self) -> str:
+        return {
+            "logged": "govuk-tag--blue",
+            "routed": "govuk-tag--yellow",
+            "closed": "govuk-tag--green",
         }[self.value]
 
 
@@ -116,6 +132,8 @@ class Incident(Base):
     # Each desk clock escalates to the supervisors once: claimed by setting these from NULL.
     triage_escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     share_escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The last amendment after logging (a sibling added, a detail corrected), for markers.
+    amended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     people: Mapped[list[IncidentPerson]] = relationship(
         back_populates="incident", order_by="IncidentPerson.position"
@@ -161,7 +179,30 @@ class IncidentPerson(Base):
     known_to_social_care: Mapped[bool | None] = mapped_column(Boolean)
     # Earlier incidents of the same person in the 12 months before this one (a pseudonym match).
     seen_before_count: Mapped[int] = mapped_column(Integer, default=0)
+    # A person added after the incident was logged: when the desk learned of them (their
+    # referrals' clocks start there), and when their referrals were sent. NULL for the
+    # household as first logged, which was routed with the incident.
+    added_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    routed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     incident: Mapped[Incident] = relationship(back_populates="people")
     person: Mapped[Person] = relationship(lazy="joined")
     school: Mapped[Agency | None] = relationship(lazy="joined")
+
+
+class IncidentAmendment(Base):
+    """A change to an incident after it was logged, recorded by what it touched, never by the
+    values: partners holding a referral see that the incident was amended, within what their
+    kind may see. The reason and the old and new values' place are in the audit trail."""
+
+    __tablename__ = "incident_amendments"
+
+    id: Mapped[intpk]
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    # The person the change is about; NULL for the incident's own details.
+    subject_id: Mapped[int | None] = mapped_column(ForeignKey("incident_people.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    what: Mapped[str] = mapped_column(String(40))  # "person_added", "person_corrected"...
+    # What a partner could see changed: disclosure field names, comma separated.
+    fields: Mapped[str] = mapped_column(String(300))

@@ -10,11 +10,12 @@ histories with :func:`Move.target_from`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.elements import ColumnElement
 
 from referrals.db import Base, UTCDateTime, enum_type, intpk, sealed
 from referrals.models.agency import Agency
@@ -57,9 +58,26 @@ _TAG_CLASSES = {
     ReferralState.DECLINED: "govuk-tag--orange",
     ReferralState.WITHDRAWN: "govuk-tag--grey",
 }
+# "Due soon", on every list that says it: a running clock due within this.
+DUE_SOON = timedelta(hours=2)
 AWAITING = (ReferralState.SENT, ReferralState.VIEWED)
 OPEN_STATES = (ReferralState.SENT, ReferralState.VIEWED, ReferralState.ACKNOWLEDGED)
 ANSWERED = (ReferralState.DECIDED, ReferralState.DECLINED)
+
+
+class Need(StrEnum):
+    """A condition beyond the state that a move may need."""
+
+    CLOCK = "clock"  # a deadline is running
+    OPEN_DECLINE = "open_decline"  # declined, and the desk has not dealt with it yet
+    UNSEEN_DECISION = "unseen_decision"  # decided, and the desk has not marked it seen
+
+
+_NEED_REFUSALS = {
+    Need.CLOCK: "This referral has no deadline running, so it cannot be {verb}",
+    Need.OPEN_DECLINE: "The desk has already dealt with this decline",
+    Need.UNSEEN_DECISION: "This decision was already marked seen",
+}
 
 
 class Transition(StrEnum):
@@ -78,36 +96,46 @@ class Transition(StrEnum):
     RESEND = "resend"
     ASK = "ask"
     ANSWER = "answer"
+    ACCEPT_DECLINE = "accept_decline"
+    REROUTE = "reroute"
+    MARK_SEEN = "mark_seen"
 
 
 @dataclass(frozen=True)
 class Move:
     """One transition: where it may start, where it ends, and what it records.
 
-    ``paused``: the pause the referral must be in (None: either). ``needs_clock``: only while a
-    deadline runs. ``versioned``: a compare-and-set on ``version`` (False: a record that changes
-    nothing on the referral, such as a message, so it never races with a real move)."""
+    ``paused``: the pause the referral must be in (None: either). ``needs``: a condition beyond
+    the state (a deadline running, a decline the desk has not dealt with...). ``versioned``: a
+    compare-and-set on ``version`` (False: a record that changes no state, such as a message, so
+    it never races with a real move)."""
 
     sources: frozenset[ReferralState]
     history: str
     verb: str  # "acknowledged", for "cannot be acknowledged"
     target: ReferralState | None = None  # None: the state stays as it is
     paused: bool | None = None
-    needs_clock: bool = False
+    needs: Need | None = None
     versioned: bool = True
     audit: str | None = None  # the audit action, "referral.<audit>"; None: no event of its own
     audit_kind: AuditKind = AuditKind.ALTERATION
+    # Whether the partner sees it in the referral's history (the desk's own work, such as a
+    # phone call between its staff and another agency, it does not).
+    partner_sees: bool = True
 
-    def refusal(self, state: ReferralState, paused: bool, has_clock: bool) -> str | None:
-        """Why this move cannot start from here, in words fit to show; None if it can."""
+    def refusal(
+        self, state: ReferralState, paused: bool, facts: frozenset[Need] = frozenset()
+    ) -> str | None:
+        """Why this move cannot start from here (``facts``: the conditions that hold), in words
+        fit to show; None if it can."""
         if state not in self.sources:
             return f"This referral is {state.label.lower()} and cannot be {self.verb}"
         if self.paused is True and not paused:
             return "This referral is not paused"
         if self.paused is False and paused:
             return f"This referral is paused and cannot be {self.verb}: resume it first"
-        if self.needs_clock and not has_clock:
-            return f"This referral has no deadline running, so it cannot be {self.verb}"
+        if self.needs is not None and self.needs not in facts:
+            return _NEED_REFUSALS[self.needs].format(verb=self.verb)
         return None
 
     def target_from(self, state: ReferralState) -> ReferralState:
@@ -151,23 +179,27 @@ MOVES: dict[Transition, Move] = {
         _RUNNING, "withdrawn", "withdrawn", target=ReferralState.WITHDRAWN, audit="withdrawn"
     ),
     Transition.PAUSE: Move(
-        _RUNNING, "paused", "paused", paused=False, needs_clock=True, audit="paused"
+        _RUNNING, "paused", "paused", paused=False, needs=Need.CLOCK, audit="paused"
     ),
     Transition.RESUME: Move(_RUNNING, "resumed", "resumed", paused=True, audit="resumed"),
     Transition.EXTEND: Move(
-        _RUNNING, "deadline extended", "extended", needs_clock=True, audit="extended"
+        _RUNNING, "deadline extended", "extended", needs=Need.CLOCK, audit="extended"
     ),
-    Transition.REASSIGN: Move(_RUNNING, "re-assigned", "re-assigned", audit="reassigned"),
+    Transition.REASSIGN: Move(
+        _RUNNING, "re-assigned", "re-assigned", audit="reassigned", partner_sees=False
+    ),
     Transition.ESCALATE: Move(
         _RUNNING,
         "escalated",
         "escalated",
         paused=False,
-        needs_clock=True,
+        needs=Need.CLOCK,
         audit="escalated",
         audit_kind=AuditKind.DISCLOSURE,
     ),
-    Transition.CHASE: Move(_RUNNING, "phone chase", "chased", versioned=False, audit="chased"),
+    Transition.CHASE: Move(
+        _RUNNING, "phone chase", "chased", versioned=False, audit="chased", partner_sees=False
+    ),
     Transition.RESEND: Move(
         frozenset(AWAITING),
         "notice re-sent",
@@ -192,7 +224,46 @@ MOVES: dict[Transition, Move] = {
         audit="message",
         audit_kind=AuditKind.DISCLOSURE,
     ),
+    Transition.ACCEPT_DECLINE: Move(
+        frozenset({ReferralState.DECLINED}),
+        "decline accepted",
+        "accepted",
+        needs=Need.OPEN_DECLINE,
+        audit="decline_accepted",
+        partner_sees=False,
+    ),
+    Transition.REROUTE: Move(
+        frozenset({ReferralState.DECLINED}),
+        "re-routed",
+        "re-routed",
+        needs=Need.OPEN_DECLINE,
+        audit="rerouted",
+        partner_sees=False,
+    ),
+    Transition.MARK_SEEN: Move(
+        frozenset({ReferralState.DECIDED}),
+        "decision seen by the desk",
+        "marked seen",
+        needs=Need.UNSEEN_DECISION,
+        audit="decision_seen",
+        partner_sees=False,
+    ),
 }
+
+
+NEEDS_DESK_INDEXES = (
+    (
+        "ix_referrals_declines_open",
+        "declined_at",
+        "state = 'declined' AND decline_dealt_at IS NULL",
+    ),
+    ("ix_referrals_questions_open", "question_open_since", "question_open_since IS NOT NULL"),
+    (
+        "ix_referrals_decisions_unseen",
+        "decided_at",
+        "decided_at IS NOT NULL AND decision_seen_at IS NULL",
+    ),
+)
 
 
 class Referral(Base):
@@ -210,6 +281,11 @@ class Referral(Base):
             "paused_at",
             sqlite_where=text("paused_at IS NOT NULL"),
             postgresql_where=text("paused_at IS NOT NULL"),
+        ),
+        # "Needs the desk": each list is small, so each has a partial index of its own.
+        *(
+            Index(name, column, sqlite_where=text(where), postgresql_where=text(where))
+            for name, column, where in NEEDS_DESK_INDEXES
         ),
     )
 
@@ -246,7 +322,16 @@ class Referral(Base):
     decision_note_sealed_id: Mapped[str | None] = sealed(2000)
     declined_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     declined_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decline_category: Mapped[str | None] = mapped_column(String(40))
     decline_reason_sealed_id: Mapped[str | None] = sealed(2000)
+    # A decline is the desk's work until it accepts it (with a reason) or re-routes it.
+    decline_dealt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decline_dealt_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    rerouted_to_id: Mapped[int | None] = mapped_column(ForeignKey("referrals.id"))
+    # The oldest question from the partner the desk has not answered yet (NULL: none waits).
+    question_open_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When the desk marked the partner's decision seen (NULL: not yet).
+    decision_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -274,9 +359,21 @@ class Referral(Base):
             return DeadlineClock.DECISION
         return None
 
+    @property
+    def facts(self) -> frozenset[Need]:
+        """The conditions beyond its state that hold for this referral now."""
+        held = set()
+        if self.clock_due_at is not None:
+            held.add(Need.CLOCK)
+        if self.state is ReferralState.DECLINED and self.decline_dealt_at is None:
+            held.add(Need.OPEN_DECLINE)
+        if self.decided_at is not None and self.decision_seen_at is None:
+            held.add(Need.UNSEEN_DECISION)
+        return frozenset(held)
+
     def refusal(self, transition: Transition | str) -> str | None:
         move = MOVES[Transition(transition)]
-        return move.refusal(self.state, self.paused_at is not None, self.clock_due_at is not None)
+        return move.refusal(self.state, self.paused_at is not None, self.facts)
 
     def can(self, transition: Transition | str) -> bool:
         """Whether the move may start from the referral as it is (templates ask this)."""
@@ -289,6 +386,15 @@ class Referral(Base):
         if self.acknowledged_at is None:
             return None
         return self.acknowledged_at <= self.due_at
+
+
+def need_holds(need: Need) -> ColumnElement[bool]:
+    """The condition in SQL, for the compare-and-set that applies a move needing it."""
+    return {
+        Need.CLOCK: Referral.clock_due_at.is_not(None),
+        Need.OPEN_DECLINE: Referral.decline_dealt_at.is_(None),
+        Need.UNSEEN_DECISION: Referral.decision_seen_at.is_(None),
+    }[need]
 
 
 def reference_for(referral_id: int) -> str:
@@ -322,3 +428,17 @@ class ReferralMessage(Base):
     author_label: Mapped[str] = mapped_column(String(254))
     from_desk: Mapped[bool] = mapped_column(Boolean)
     body_sealed_id: Mapped[str] = sealed(2000)
+
+
+class ReferralNameToken(Base):
+    """A keyed hash of one word of the subject's name, for a partner's search by name within
+    its own agency. Only for kinds shown the name; the name itself is never stored in clear,
+    and the key is the linkage key's own, used with a purpose of its own."""
+
+    __tablename__ = "referral_name_tokens"
+    __table_args__ = (Index("ix_referral_name_tokens_lookup", "agency_id", "token"),)
+
+    id: Mapped[intpk]
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id"), index=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    token: Mapped[str] = mapped_column(String(64))

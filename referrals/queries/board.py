@@ -10,14 +10,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import defaultload
 
+from referrals.calendars import WorkingCalendar
 from referrals.extensions import db
 from referrals.models.agency import Agency
 from referrals.models.incident import Incident, IncidentPerson, IncidentStatus, RiskGrade
 from referrals.models.outbox import OutboxMessage, OutboxState
-from referrals.models.referral import OPEN_STATES, Referral, ReferralState
+from referrals.models.referral import DUE_SOON, OPEN_STATES, Referral, ReferralState
 from referrals.queries.paging import Cursor, Page
 
-DUE_SOON = timedelta(hours=2)
 FIGURES_WINDOW = timedelta(days=30)
 
 
@@ -109,6 +109,24 @@ def counts(filters: BoardFilters, now: datetime) -> dict[str, int]:
         "decision_overdue": int(decision or 0),
         "due_soon": int(soon or 0),
     }
+
+
+def stale_questions(now: datetime, working: WorkingCalendar, limit: int = 50) -> list[Referral]:
+    """Partners' questions the desk has left unanswered for more than a working hour (of the
+    desk's own working time), oldest first."""
+    waiting = db.session.scalars(
+        select(Referral)
+        .where(Referral.question_open_since.is_not(None))
+        .order_by(Referral.question_open_since, Referral.id)
+        .limit(limit)
+        .options(*_BOARD_ROW)
+    )
+    return [
+        r
+        for r in waiting
+        if r.question_open_since is not None
+        and working.working_between(r.question_open_since, now) >= timedelta(hours=1)
+    ]
 
 
 def desk_late(now: datetime, limit: int = 50) -> list[Incident]:

@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import selectinload
+from sqlalchemy.sql.elements import ColumnElement
 
 from referrals import clock
 from referrals.extensions import db
 from referrals.models.incident import Incident, IncidentPerson, IncidentStatus, RiskGrade
-from referrals.models.referral import AWAITING, Referral
+from referrals.models.referral import (
+    ANSWERED,
+    AWAITING,
+    DUE_SOON,
+    OPEN_STATES,
+    Referral,
+    ReferralState,
+)
 from referrals.queries.paging import Cursor, Page
 
 
@@ -30,20 +38,54 @@ class TriageFilter(StrEnum):
 TRIAGE_SOON = timedelta(hours=1)
 
 
+class Attention(StrEnum):
+    """The partners' clocks: incidents with a referral overdue, or due within two hours."""
+
+    OVERDUE = "overdue"
+    DUE_SOON = "due-soon"
+
+    @property
+    def label(self) -> str:
+        return {"overdue": "Something overdue", "due-soon": "Due within two hours"}[self.value]
+
+
 @dataclass(frozen=True)
 class QueueFilters:
     borough: str | None = None
     risk: RiskGrade | None = None
     status: IncidentStatus | None = None
     triage: TriageFilter | None = None
+    attention: Attention | None = None
 
     @property
     def any(self) -> bool:
-        return any((self.borough, self.risk, self.status, self.triage))
+        return any((self.borough, self.risk, self.status, self.triage, self.attention))
+
+    def args(self) -> dict[str, str]:
+        """The filters as query-string arguments (for links that keep them)."""
+        values = {
+            "borough": self.borough,
+            "risk": self.risk,
+            "status": self.status,
+            "triage": self.triage,
+            "attention": self.attention,
+        }
+        return {k: str(v) for k, v in values.items() if v}
 
 
-def _filtered(filters: QueueFilters) -> Select[Incident]:
+def _filtered(filters: QueueFilters, now: datetime | None = None) -> Select[Incident]:
     stmt = select(Incident)
+    if filters.attention is not None:
+        moment = now or clock.now()
+        limit = moment if filters.attention is Attention.OVERDUE else moment + DUE_SOON
+        pressing = select(Referral.incident_id).where(
+            Referral.clock_due_at < limit,
+            Referral.paused_at.is_(None),
+            Referral.state.in_(OPEN_STATES),
+        )
+        if filters.attention is Attention.DUE_SOON:
+            pressing = pressing.where(Referral.clock_due_at >= moment)
+        stmt = stmt.where(Incident.id.in_(pressing))
     if filters.borough:
         stmt = stmt.where(Incident.borough_code == filters.borough)
     if filters.risk:
@@ -66,7 +108,7 @@ def queue(
     soonest due first."""
     if filters.triage is not None:
         return _by_triage(filters, now or clock.now(), older_than, page_size)
-    stmt = _filtered(filters)
+    stmt = _filtered(filters, now)
     key = (Incident.received_at, Incident.id)
     if newer_than is not None:
         stmt = stmt.where(
@@ -104,7 +146,7 @@ def _by_triage(
     filters: QueueFilters, now: datetime, after: Cursor | None, page_size: int
 ) -> Page[Incident]:
     limit = now if filters.triage is TriageFilter.OVERDUE else now + TRIAGE_SOON
-    stmt = _filtered(filters).where(
+    stmt = _filtered(filters, now).where(
         Incident.status == IncidentStatus.LOGGED, Incident.triage_due_at < limit
     )
     if after is not None:
@@ -138,27 +180,59 @@ def person_on_incident(incident_id: int, link_id: int) -> IncidentPerson | None:
 
 
 @dataclass(frozen=True)
-class Waiting:
-    partners: int
-    overdue: int
+class Markers:
+    """What the queue says of an incident's referrals (withdrawn ones aside)."""
+
+    referrals: int
+    waiting: int  # still waiting for the partner's acknowledgement
+    overdue: int  # a running clock past its due time (acknowledgement or decision)
+    due_soon: int  # a running clock due within two hours
+    answered: int  # decided or declined
+    questions: int  # a partner's question the desk has not answered
+    declines: int  # a decline the desk has not dealt with
+    earliest_due: datetime | None  # the soonest running clock
+
+    @property
+    def all_answered(self) -> bool:
+        return self.referrals > 0 and self.answered == self.referrals
 
 
-def waiting_on_partners(incident_ids: list[int], now: datetime) -> dict[int, Waiting]:
-    """For a page of the queue: how many referrals of each incident still wait on a partner's
-    acknowledgement, and how many of those are overdue (one grouped query per page)."""
+def markers(incident_ids: list[int], now: datetime) -> dict[int, Markers]:
+    """For a page of the queue, one grouped query: only the incident ids in the WHERE clause,
+    so the planner walks the incident index (a handful of rows), never every open referral."""
     if not incident_ids:
         return {}
-    # Only the incident ids in the WHERE clause, so the planner walks the incident index (a
-    # handful of rows) rather than every referral still awaiting acknowledgement.
-    awaiting = Referral.state.in_(AWAITING)
-    overdue = and_(awaiting, Referral.due_at < now, Referral.paused_at.is_(None))
+    running = and_(Referral.state.in_(OPEN_STATES), Referral.paused_at.is_(None))
+    due = Referral.clock_due_at
+
+    def count(condition: ColumnElement[bool]) -> ColumnElement[int]:
+        return func.sum(case((condition, 1), else_=0))
+
     rows = db.session.execute(
         select(
             Referral.incident_id,
-            func.sum(case((awaiting, 1), else_=0)),
-            func.sum(case((overdue, 1), else_=0)),
+            func.count(),
+            count(Referral.state.in_(AWAITING)),
+            count(and_(running, due < now)),
+            count(and_(running, due >= now, due < now + DUE_SOON)),
+            count(Referral.state.in_(ANSWERED)),
+            count(Referral.question_open_since.is_not(None)),
+            count(
+                and_(Referral.state == ReferralState.DECLINED, Referral.decline_dealt_at.is_(None))
+            ),
+            func.min(case((running, due))),
         )
-        .where(Referral.incident_id.in_(incident_ids))
+        .where(Referral.incident_id.in_(incident_ids), Referral.state != ReferralState.WITHDRAWN)
         .group_by(Referral.incident_id)
     )
-    return {i: Waiting(int(n), int(late or 0)) for i, n, late in rows if n}
+    found = {}
+    for incident_id, total, *numbers, earliest in rows:
+        if isinstance(earliest, str):  # an aggregate bypasses the column type on SQLite
+            earliest = datetime.fromisoformat(earliest)
+        if earliest is not None and earliest.tzinfo is None:
+            earliest = earliest.replace(tzinfo=UTC)
+        waiting, overdue, soon, answered, questions, declines = (int(n or 0) for n in numbers)
+        found[incident_id] = Markers(
+            int(total), waiting, overdue, soon, answered, questions, declines, earliest
+        )
+    return found

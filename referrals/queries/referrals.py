@@ -3,7 +3,7 @@ list of school referrals not yet seen."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import Select, and_, case, func, or_, select
@@ -11,10 +11,15 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from referrals.extensions import db
 from referrals.models.agency import Agency, AgencyKind
-from referrals.models.referral import ANSWERED, AWAITING, OPEN_STATES, Referral, ReferralState
+from referrals.models.referral import (
+    ANSWERED,
+    AWAITING,
+    DUE_SOON,
+    OPEN_STATES,
+    Referral,
+    ReferralState,
+)
 from referrals.queries.paging import Cursor, Page
-
-DUE_SOON = timedelta(hours=2)
 
 
 class InboxTab(StrEnum):

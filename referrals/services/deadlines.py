@@ -23,6 +23,7 @@ from referrals.models.calendar import SchoolClosure
 from referrals.models.deadlines import DeadlineClock, DeadlinePolicy
 from referrals.models.incident import RiskGrade
 from referrals.profiles import ONE_WORKING_DAY, profile
+from referrals.queries import agencies
 
 Calendars = tuple[WorkingCalendar, SchoolCalendar | None]
 
@@ -109,12 +110,7 @@ def calendars_for(agency: Agency, around: datetime) -> Calendars:
 
 def desk_calendar() -> WorkingCalendar:
     """The police desk's own working time, set by administrators like any agency's."""
-    desk = db.session.scalar(
-        select(Agency)
-        .where(Agency.kind == AgencyKind.POLICE_DESK, Agency.active.is_(True))
-        .order_by(Agency.id)
-        .limit(1)
-    )
+    desk = agencies.police_desk()
     if desk is None:
         desk_profile = profile(AgencyKind.POLICE_DESK)
         return WorkingCalendar(start=desk_profile.work_start, end=desk_profile.work_end)

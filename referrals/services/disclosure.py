@@ -4,13 +4,14 @@ A field not listed for a kind is never decrypted for it, so it cannot leak."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
+from sqlalchemy import select
+
+from referrals.extensions import db
 from referrals.models.agency import AgencyKind
-from referrals.models.incident import IncidentPerson, PersonRole
+from referrals.models.incident import IncidentAmendment, IncidentPerson, PersonRole
 from referrals.models.referral import Referral
 from referrals.profiles import Field, profile
 from referrals.services import identity_store
@@ -59,8 +60,7 @@ def _person(
     base = DisclosedPerson(link.person.pseudonym, link.role.label, link.age_band)
     if not identity:
         return base
-    text = opened.get(link.identity_sealed_id)
-    data: dict[str, Any] = json.loads(text) if text else {}
+    data = identity_store.loads(opened.get(link.identity_sealed_id))
     name = " ".join(p for p in (data.get("given_name"), data.get("family_name")) if p)
     return DisclosedPerson(
         base.pseudonym,
@@ -128,3 +128,70 @@ def disclose(referral: Referral) -> Disclosure:
         if has(Field.SIBLINGS)
         else None,
     )
+
+
+# How partners are told what an amendment touched (never the values).
+_TOUCHED = {
+    Field.SUBJECT_IDENTITY: "name or date of birth",
+    Field.SUBJECT_ADDRESS: "address",
+    Field.PRESENCE: "whether present, and where",
+    Field.VOICE: "what the child said",
+    Field.WELFARE_CHECK: "whether officers spoke to the child",
+    Field.KNOWN_TO_SOCIAL_CARE: "whether known to social care",
+    Field.PLACE: "where it happened",
+    Field.SUMMARY: "what happened",
+}
+
+
+@dataclass(frozen=True)
+class AmendmentNote:
+    at: datetime
+    text: str
+
+
+def amendments_seen(referral: Referral) -> list[AmendmentNote]:
+    """The incident's amendments since this referral was sent, said within what the agency's
+    kind may see: a school hears that its child's details it was given changed, not that an
+    adult was added; children's social care hears of every sibling."""
+    allowed = profile(referral.agency.kind).fields
+    rows = db.session.execute(
+        select(IncidentAmendment, IncidentPerson.role)
+        .outerjoin(IncidentPerson, IncidentPerson.id == IncidentAmendment.subject_id)
+        .where(
+            IncidentAmendment.incident_id == referral.incident_id,
+            IncidentAmendment.at > referral.sent_at,
+        )
+        .order_by(IncidentAmendment.at, IncidentAmendment.id)
+    ).all()
+    notes = []
+    for amendment, role in rows:
+        text = _note(amendment, role, referral.subject_id, allowed)
+        if text:
+            notes.append(AmendmentNote(amendment.at, text))
+    return notes
+
+
+def _note(
+    amendment: IncidentAmendment,
+    role: PersonRole | None,
+    subject_id: int,
+    allowed: frozenset[Field],
+) -> str | None:
+    touched = [Field(f) for f in amendment.fields.split(",") if f]
+    child = role is PersonRole.CHILD
+    others = Field.SIBLINGS if child else Field.HOUSEHOLD
+    if amendment.what == "person_added":
+        if others not in allowed:
+            return None
+        return (
+            "a child was added to the incident" if child else "an adult was added to the incident"
+        )
+    if amendment.what == "person_corrected" and amendment.subject_id != subject_id:
+        if others not in allowed:
+            return None
+        return f"the details of another {'child' if child else 'adult'} were corrected"
+    seen = [_TOUCHED[f] for f in touched if f in allowed and f in _TOUCHED]
+    if not seen:
+        return None
+    whose = "the incident's details" if amendment.subject_id is None else "details you were sent"
+    return f"{whose} were corrected: {', '.join(seen)}"

@@ -1,6 +1,7 @@
 """What happens to a generated referral after the desk sends it: partners who acknowledge on
-time (70%), late (20%) or never (10%: the ladder runs, and the desk withdraws it a fortnight
-later), a decision after most acknowledgements, and the decision clock's own ladder.
+time (67%), late (20%), decline (3%: the desk accepts the decline later) or never (10%: the
+ladder runs, and the desk withdraws it a fortnight later), a decision after most
+acknowledgements (the desk notes it later), and the decision clock's own ladder.
 
 Every state a history passes through comes from the one transition table (``Move.target_from``
 refuses a move the desk could not make), every history label and audit action from the same
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -91,8 +92,13 @@ class Referral:
         return ReferralState(self.row["state"])
 
 
+Seal = Callable[[str, str, datetime], "str | None"]
+DECLINE_WORDS = "Synthetic: the safeguarding lead explained why on the phone."
+
+
 class Timeline:
-    """Plays referral histories into ``rows``, up to the moment ``now``."""
+    """Plays referral histories into ``rows``, up to the moment ``now``. ``seal`` seals a
+    partner's words as the identity store does, returning the sealed value's id."""
 
     def __init__(
         self,
@@ -102,9 +108,11 @@ class Timeline:
         ladders: escalation.Ladders,
         supervisors: list[str],
         now: datetime,
+        seal: Seal,
     ) -> None:
         self.rng, self.rows, self.ids = rng, rows, ids
         self.ladders, self.supervisors, self.now = ladders, supervisors, now
+        self.seal = seal
 
     def move(
         self,
@@ -240,6 +248,9 @@ class Timeline:
             if rng.random() < 0.5:
                 self.opened(ref, sent + (now - sent) * rng.random())
             return
+        if 0.87 <= behaviour < 0.9:  # declined, and the desk accepts the decline later
+            self._declined(ref, sent + (due - sent) * rng.random() * 1.5)
+            return
         if behaviour >= 0.9:  # never: the ladder runs its course, then the desk withdraws it
             self.opened(ref, sent + (due - sent) * rng.random())
             closed = due + STALE_AFTER
@@ -259,7 +270,7 @@ class Timeline:
             return
         ack = (
             sent + (due - sent) * rng.random()
-            if behaviour < 0.7
+            if behaviour < 0.67
             else due + timedelta(hours=rng.uniform(0.5, 48))
         )
         ack = min(ack, now)
@@ -309,3 +320,30 @@ class Timeline:
                 partner=True,
                 audit_detail={"outcome": code},
             )
+            seen = decided + timedelta(hours=rng.uniform(0.5, 36))
+            if seen < now:  # the desk notes the decision; recent ones still wait for it
+                self.move(ref, Transition.MARK_SEEN, seen, {"decision_seen_at": seen})
+
+    def _declined(self, ref: Referral, at: datetime) -> None:
+        at = min(at, self.now)
+        self.climb(ref, DeadlineClock.ACKNOWLEDGE, at)
+        self.opened(ref, at)
+        code, label = self.rng.choice(profile(ref.agency.kind).decline_reasons)
+        self.move(
+            ref,
+            Transition.DECLINE,
+            at,
+            {
+                "declined_at": at,
+                "decline_category": code,
+                "decline_reason_sealed_id": self.seal("referral.decline_reason", DECLINE_WORDS, at),
+                "clock_due_at": None,
+                "next_escalation_at": None,
+            },
+            detail=label,
+            partner=True,
+            audit_detail={"category": code},
+        )
+        dealt = at + timedelta(hours=self.rng.uniform(1, 30))
+        if dealt < self.now:
+            self.move(ref, Transition.ACCEPT_DECLINE, dealt, {"decline_dealt_at": dealt})

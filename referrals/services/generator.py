@@ -38,11 +38,19 @@ from referrals.models.calendar import SchoolClosure
 from referrals.models.escalation import DeskEscalation, Escalation
 from referrals.models.incident import DeskClock, Incident, IncidentPerson, PersonRole, RiskGrade
 from referrals.models.person import Person, PersonKind
-from referrals.models.referral import Referral, ReferralEvent
+from referrals.models.referral import Referral, ReferralEvent, ReferralNameToken
 from referrals.models.routing import RoutingRule, RuleCode
 from referrals.models.user import Role, User
 from referrals.runtime import runtime
-from referrals.services import deadlines, escalation, identity_store, intake, pseudonyms, routing
+from referrals.services import (
+    deadlines,
+    escalation,
+    identity_store,
+    intake,
+    name_search,
+    pseudonyms,
+    routing,
+)
 from referrals.services.ages import age_band
 from referrals.services.bulk_load import Batch, as_tuples
 from referrals.services.generated_history import Ids, Rows, Timeline, audit_row
@@ -70,6 +78,7 @@ TABLES = (
     "incident_people",
     "referrals",
     "referral_events",
+    "referral_name_tokens",
     "escalations",
     "desk_escalations",
     "audit_events",
@@ -157,6 +166,7 @@ class Generator:
                     ("incident_people", IncidentPerson.id),
                     ("referrals", Referral.id),
                     ("referral_events", ReferralEvent.id),
+                    ("referral_name_tokens", ReferralNameToken.id),
                     ("escalations", Escalation.id),
                     ("desk_escalations", DeskEscalation.id),
                 )
@@ -486,10 +496,20 @@ class Generator:
             },
         )
         self._desk_escalations(incident, rows, sent)
-        timeline = Timeline(self.rng, rows, self.ids, self.ladders, self.supervisors, now)
+        timeline = Timeline(
+            self.rng,
+            rows,
+            self.ids,
+            self.ladders,
+            self.supervisors,
+            now,
+            lambda purpose, text, at: self._seal(rows, purpose, text, at),
+        )
         for planned in self.plan(data, sent, [p for _, p in links]):
             lid, pseudonym = links[planned.position]
-            self._referral(iid, lid, pseudonym, planned, data, grade, timeline)
+            who = people[planned.position][1]
+            name = f"{who.given_name} {who.family_name}"
+            self._referral(iid, lid, pseudonym, name, planned, data, grade, timeline)
             report.referrals += 1
 
     def _desk_escalations(self, incident: dict[str, Any], rows: Rows, sent: datetime) -> None:
@@ -526,6 +546,7 @@ class Generator:
         iid: int,
         lid: int,
         pseudonym: str,
+        subject_name: str,
         planned: Planned,
         data: IncidentInput,
         grade: RiskGrade,
@@ -553,6 +574,12 @@ class Generator:
             "declined_at": None,
             "declined_by_id": None,
             "decline_reason_sealed_id": None,
+            "decline_category": None,
+            "decline_dealt_at": None,
+            "decline_dealt_by_id": None,
+            "rerouted_to_id": None,
+            "question_open_since": None,
+            "decision_seen_at": None,
             "withdrawn_at": None,
             "withdrawn_by_id": None,
             "paused_at": None,
@@ -578,6 +605,16 @@ class Generator:
         )
         timeline.play(ref)
         timeline.rows["referrals"].append(row)
+        if name_search.shows_names_of(planned.agency.kind):
+            for token in name_search.tokens(self.linkage_key, subject_name):
+                timeline.rows["referral_name_tokens"].append(
+                    {
+                        "id": self.ids.next("referral_name_tokens"),
+                        "referral_id": row["id"],
+                        "agency_id": planned.agency.id,
+                        "token": token,
+                    }
+                )
 
     def _link(
         self,

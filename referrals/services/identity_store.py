@@ -105,7 +105,11 @@ def unseal_many(value_ids: Iterable[str | None]) -> dict[str, str]:
 
 
 def unseal_json(value_id: str) -> dict[str, Any]:
-    text = unseal_id(value_id)
+    return loads(unseal_id(value_id))
+
+
+def loads(text: str | None) -> dict[str, Any]:
+    """A sealed JSON value (an identity), opened: an empty dict for none."""
     loaded: dict[str, Any] = json.loads(text) if text else {}
     return loaded
 

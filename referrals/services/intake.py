@@ -8,8 +8,10 @@ The desk form and the JSON import both build an :class:`IncidentInput` and call
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -19,7 +21,7 @@ from referrals.calendars import WorkingCalendar
 from referrals.db import text_limit
 from referrals.extensions import db
 from referrals.models.agency import Agency, AgencyKind
-from referrals.models.audit import AuditKind
+from referrals.models.audit import AuditEvent, AuditKind
 from referrals.models.incident import (
     Incident,
     IncidentPerson,
@@ -30,7 +32,7 @@ from referrals.models.incident import (
 from referrals.models.person import Person, PersonKind
 from referrals.reference import BOROUGHS
 from referrals.runtime import runtime
-from referrals.services import audit, deadlines, identity_store, pseudonyms
+from referrals.services import audit, deadlines, free_text, identity_store, pseudonyms
 from referrals.services.actors import Actor
 from referrals.services.ages import ADULT_MINIMUM_AGE, CHILD_AGE_LIMIT, age_band, age_on
 from referrals.services.errors import InvalidInput
@@ -109,6 +111,9 @@ class ChildInput:
         )
 
 
+P = TypeVar("P", AdultInput, ChildInput)
+
+
 @dataclass
 class IncidentInput:
     submission_key: str
@@ -124,11 +129,27 @@ class IncidentInput:
     adults: list[AdultInput] = field(default_factory=list)
     children: list[ChildInput] = field(default_factory=list)
     source: str = "desk"
+    # Why the desk logs a police reference that was logged before (re-used references happen).
+    duplicate_reason: str = ""
 
 
 class _Errors(dict[str, str]):
     def add(self, path: str, message: str) -> None:
         self.setdefault(path, message)  # the first problem with a field is the one to fix first
+
+    def about(self, label: str) -> _Errors:
+        """The same errors, each message naming the person ("Child 2: enter the last name"),
+        so that a summary of several people's problems says whose each one is."""
+        return _About(self, label) if label else self
+
+
+class _About(_Errors):
+    def __init__(self, errors: _Errors, label: str) -> None:
+        super().__init__()
+        self.errors, self.label = errors, label
+
+    def add(self, path: str, message: str) -> None:
+        self.errors.add(path, f"{self.label}: {message[0].lower()}{message[1:]}")
 
 
 def _check_text(
@@ -187,7 +208,8 @@ def _known_schools(urns: set[str]) -> dict[str, Agency]:
 def validate(
     data: IncidentInput, known_schools: dict[str, Agency] | None = None
 ) -> tuple[dict[str, str], dict[str, Agency]]:
-    """Every domain rule for a new incident. Returns (errors by path, schools by URN)."""
+    """Every domain rule for a new incident. Returns (errors by path, schools by URN). Blank
+    people (nothing typed) are passed over; paths keep each entry's place on the form."""
     errors = _Errors()
     now = clock.now()
     ref = data.police_reference.strip().upper()
@@ -216,23 +238,52 @@ def validate(
     _validate_risk(errors, data)
 
     incident_day = clock.to_london(data.occurred_at).date() if data.occurred_at else None
-    for i, adult in enumerate(data.adults):
-        _validate_adult(errors, f"adults-{i}", adult, incident_day)
-    if not data.children:
+    for path, label, adult in _entries("adults", data.adults):
+        _validate_adult(errors, path, adult, incident_day, label)
+    children = _entries("children", data.children)
+    if not children:
         errors.add(
             "children",
             "Add at least one child: the desk logs incidents where children live or are present",
         )
-    urns = {c.school_urn.strip() for c in data.children if URN_PATTERN.match(c.school_urn.strip())}
-    schools = (
-        {u: known_schools[u] for u in urns if u in known_schools}
-        if known_schools is not None
-        else _known_schools(urns)
-    )
-    for i, child in enumerate(data.children):
-        _validate_child(errors, f"children-{i}", child, incident_day, schools)
+    schools = _schools_named([c for _, _, c in children], known_schools)
+    for path, label, child in children:
+        _validate_child(errors, path, child, incident_day, schools, label)
     _refuse_repeats(errors, data)
     return dict(errors), schools
+
+
+def _entries(kind: str, people: Sequence[P]) -> list[tuple[str, str, P]]:
+    """(path, label, person) for each person something was typed for: ``children-1`` and
+    "Child 2" keep the entry's place on the form."""
+    label = "Adult" if kind == "adults" else "Child"
+    return [
+        (f"{kind}-{i}", f"{label} {i + 1}", who)
+        for i, who in enumerate(people)
+        if not who.is_blank()
+    ]
+
+
+def _schools_named(
+    children: Sequence[ChildInput], known_schools: dict[str, Agency] | None
+) -> dict[str, Agency]:
+    urns = {c.school_urn.strip() for c in children if URN_PATTERN.match(c.school_urn.strip())}
+    if known_schools is not None:
+        return {u: known_schools[u] for u in urns if u in known_schools}
+    return _known_schools(urns)
+
+
+def check_person(
+    path: str, who: AdultInput | ChildInput, on: date | None, label: str = ""
+) -> tuple[dict[str, str], dict[str, Agency]]:
+    """The rules for one person, as at intake (an amendment adds or corrects one person)."""
+    errors = _Errors()
+    if isinstance(who, ChildInput):
+        schools = _schools_named([who], None)
+        _validate_child(errors, path, who, on, schools, label)
+        return dict(errors), schools
+    _validate_adult(errors, path, who, on, label)
+    return dict(errors), {}
 
 
 def _refuse_repeats(errors: _Errors, data: IncidentInput) -> None:
@@ -240,19 +291,19 @@ def _refuse_repeats(errors: _Errors, data: IncidentInput) -> None:
     would be one person in the household twice."""
     key = runtime().linkage_key
     seen: dict[str, str] = {}
-    entries: list[tuple[str, str, AdultInput | ChildInput]] = [
-        *((f"adults-{i}", f"adult {i + 1}", a) for i, a in enumerate(data.adults)),
-        *((f"children-{i}", f"child {i + 1}", c) for i, c in enumerate(data.children)),
+    everyone: list[tuple[str, str, AdultInput | ChildInput]] = [
+        *_entries("adults", data.adults),
+        *_entries("children", data.children),
     ]
-    for path, label, who in entries:
+    for path, label, who in everyone:
         link = pseudonyms.link_hash(key, who.given_name, who.family_name, who.date_of_birth)
         if link is None:
             continue
         if link in seen:
             errors.add(
                 f"{path}-given_name",
-                f"This person has the same name and date of birth as {seen[link]}: "
-                "enter each person once",
+                f"{label}: this person has the same name and date of birth as "
+                f"{seen[link].lower()}: enter each person once",
             )
         else:
             seen[link] = label
@@ -293,7 +344,10 @@ def _validate_risk(errors: _Errors, data: IncidentInput) -> None:
     )
 
 
-def _validate_adult(errors: _Errors, path: str, adult: AdultInput, on: date | None) -> None:
+def _validate_adult(
+    errors: _Errors, path: str, adult: AdultInput, on: date | None, label: str = ""
+) -> None:
+    errors = errors.about(label)
     if adult.role is None:
         errors.add(f"{path}-role", "Choose this adult's role: victim, suspect or other adult")
     if not (adult.given_name.strip() or adult.family_name.strip()):
@@ -311,8 +365,14 @@ def _validate_adult(errors: _Errors, path: str, adult: AdultInput, on: date | No
 
 
 def _validate_child(
-    errors: _Errors, path: str, child: ChildInput, on: date | None, schools: dict[str, Agency]
+    errors: _Errors,
+    path: str,
+    child: ChildInput,
+    on: date | None,
+    schools: dict[str, Agency],
+    label: str = "",
 ) -> None:
+    errors = errors.about(label)
     _check_text(
         errors, f"{path}-given_name", child.given_name, "the child's first name", required=True
     )
@@ -368,26 +428,81 @@ def find_by_submission(key: str) -> Incident | None:
     return found
 
 
+def reference_in_use(reference: str) -> Incident | None:
+    """The newest incident already logged with this police reference, if any."""
+    found: Incident | None = db.session.scalar(
+        select(Incident)
+        .where(Incident.police_reference == reference.strip().upper())
+        .order_by(Incident.id.desc())
+        .limit(1)
+    )
+    return found
+
+
 def log_incident(actor: Actor, data: IncidentInput) -> tuple[Incident, bool]:
     """Record the incident and its household. Returns ``(incident, created)``: a repeated
-    submission (same ``submission_key``) returns the incident it already made.
+    submission (same ``submission_key``) returns the incident it already made. A police
+    reference logged before needs a reason (``duplicate_reason``): a re-used reference happens,
+    a second copy of the same notification should not.
 
     Raises :class:`InvalidInput` with every problem found; nothing is written then.
     """
     existing = find_by_submission(data.submission_key)
     if existing is not None:
         return existing, False
-    data.adults = [a for a in data.adults if not a.is_blank()]
-    data.children = [c for c in data.children if not c.is_blank()]
     errors, schools = validate(data)
+    reused = reference_in_use(data.police_reference) if "police_reference" not in errors else None
+    if reused is not None:
+        try:
+            free_text.reason(
+                data.duplicate_reason,
+                text_limit(AuditEvent.reason),
+                field="duplicate_reason",
+                label="The reason",
+            )
+        except InvalidInput:
+            errors["duplicate_reason"] = (
+                f"{reused.police_reference} was already logged on "
+                f"{clock.shown(reused.received_at)}: open that incident, or give a reason of at "
+                f"least {free_text.MIN_REASON} characters to log this one as well"
+            )
     if errors:
         raise InvalidInput(errors)
-    assert data.occurred_at and data.received_at and data.risk_actuarial  # validated above
+    incident, created = _claim(actor, data, schools)
+    if not created:
+        return incident, False
+    adults = [a for a in data.adults if not a.is_blank()]
+    children = [c for c in data.children if not c.is_blank()]
+    household: list[tuple[PersonRole, AdultInput | ChildInput]] = [
+        *((adult.role or PersonRole.OTHER_ADULT, adult) for adult in adults),
+        *((PersonRole.CHILD, child) for child in children),
+    ]
+    people = add_people(actor, incident, household, schools, first_position=0)
+    audit.record(
+        actor,
+        AuditKind.COLLECTION,
+        "incident.logged",
+        "incident",
+        incident.id,
+        reason=data.duplicate_reason.strip() if reused is not None else None,
+        detail={
+            "source": data.source,
+            "adults": len(adults),
+            "children": len(children),
+            "people": [link.person.pseudonym for link in people],
+            **({"reference_reused_from": reused.id} if reused is not None else {}),
+        },
+    )
+    return incident, True
 
+
+def _claim(actor: Actor, data: IncidentInput, schools: dict[str, Agency]) -> tuple[Incident, bool]:
+    """The incident row, claimed by its submission key before anything else is written; a
+    concurrent submission of the same form that won the race answers instead."""
+    assert data.occurred_at and data.received_at and data.risk_actuarial  # validated
+    grade = data.risk_judgement or data.risk_actuarial
     incident = Incident(
-        **desk_clocks(
-            data.risk_judgement or data.risk_actuarial, data.received_at, schools_of(data, schools)
-        ),
+        **desk_clocks(grade, data.received_at, schools_of(data, schools)),
         police_reference=data.police_reference.strip().upper(),
         occurred_at=data.occurred_at,
         received_at=data.received_at,
@@ -397,15 +512,15 @@ def log_incident(actor: Actor, data: IncidentInput) -> tuple[Incident, bool]:
         risk_actuarial=data.risk_actuarial,
         risk_judgement=data.risk_judgement,
         risk_rationale_sealed_id=_sealed_id("incident.risk_rationale", data.risk_rationale),
-        risk_grade=data.risk_judgement or data.risk_actuarial,
+        risk_grade=grade,
         status=IncidentStatus.LOGGED,
-        child_count=len(data.children),
+        child_count=sum(1 for c in data.children if not c.is_blank()),
         source=data.source,
         submission_key=data.submission_key,
         created_by_id=actor.user_id,
     )
     try:
-        with db.session.begin_nested():  # claim the submission key before anything else
+        with db.session.begin_nested():
             db.session.add(incident)
             db.session.flush()
     except IntegrityError:
@@ -415,12 +530,22 @@ def log_incident(actor: Actor, data: IncidentInput) -> tuple[Incident, bool]:
         if winner is None:
             raise
         return winner, False
+    return incident, True
 
+
+def add_people(
+    actor: Actor,
+    incident: Incident,
+    household: list[tuple[PersonRole, AdultInput | ChildInput]],
+    schools: dict[str, Agency],
+    *,
+    first_position: int,
+    added_at: datetime | None = None,
+) -> list[IncidentPerson]:
+    """Each person's part in the incident: their pseudonym (a household's people resolved
+    together), their sealed identity and what was recorded about them. ``added_at``: when the
+    desk learned of a person added after logging."""
     on = clock.to_london(incident.occurred_at).date()
-    household: list[tuple[PersonRole, AdultInput | ChildInput]] = [
-        *((adult.role or PersonRole.OTHER_ADULT, adult) for adult in data.adults),
-        *((PersonRole.CHILD, child) for child in data.children),
-    ]
     resolved = pseudonyms.resolve(
         [
             pseudonyms.Identifiers(
@@ -432,40 +557,36 @@ def log_incident(actor: Actor, data: IncidentInput) -> tuple[Incident, bool]:
             for role, who in household
         ]
     )
+    links = []
     for position, ((role, who), (person, matched)) in enumerate(
-        zip(household, resolved, strict=True)
+        zip(household, resolved, strict=True), start=first_position
     ):
         link = _link(actor, incident, position, role, who, person, matched, on)
+        link.added_at = added_at
         if isinstance(who, ChildInput):
-            urn = who.school_urn.strip()
-            link.borough_code = who.borough_code
-            link.lives_there = who.lives_there
-            link.present = who.present
-            link.present_where_sealed_id = _sealed_id("child.present_where", who.present_where)
-            link.spoken_to = who.spoken_to
-            link.voice_sealed_id = _sealed_id("child.voice", who.voice)
-            link.school_id = schools[urn].id if urn else None
-            link.home_educated = who.home_educated
-            link.known_to_social_care = who.known_to_social_care
-    audit.record(
-        actor,
-        AuditKind.COLLECTION,
-        "incident.logged",
-        "incident",
-        incident.id,
-        detail={
-            "source": data.source,
-            "adults": len(data.adults),
-            "children": len(data.children),
-            "people": [person.pseudonym for person, _ in resolved],
-        },
-    )
-    return incident, True
+            describe_child(link, who, schools)
+        links.append(link)
+    return links
+
+
+def describe_child(link: IncidentPerson, who: ChildInput, schools: dict[str, Agency]) -> None:
+    """What was recorded about a child at the incident, sealed where it could identify."""
+    urn = who.school_urn.strip()
+    link.borough_code = who.borough_code
+    link.lives_there = who.lives_there
+    link.present = who.present
+    link.present_where_sealed_id = _sealed_id("child.present_where", who.present_where)
+    link.spoken_to = who.spoken_to
+    link.voice_sealed_id = _sealed_id("child.voice", who.voice)
+    link.school_id = schools[urn].id if urn else None
+    link.home_educated = who.home_educated
+    link.known_to_social_care = who.known_to_social_care
 
 
 def schools_of(data: IncidentInput, schools: dict[str, Agency]) -> list[Agency]:
     """The schools the incident's children attend."""
-    return [schools[u] for u in {c.school_urn.strip() for c in data.children} if u in schools]
+    urns = {c.school_urn.strip() for c in data.children if not c.is_blank()}
+    return [schools[u] for u in sorted(urns) if u in schools]
 
 
 def desk_clocks(
@@ -526,7 +647,7 @@ def _link(
     )
     seen_before = 0
     if matched:
-        seen_before = _earlier_incidents(person.id, incident.occurred_at)
+        seen_before = earlier_incidents(person.id, incident.occurred_at)
         audit.record(
             actor,
             AuditKind.COMBINATION,
@@ -552,7 +673,7 @@ def _link(
     return link
 
 
-def _earlier_incidents(person_id: int, occurred_at: datetime) -> int:
+def earlier_incidents(person_id: int, occurred_at: datetime) -> int:
     count = db.session.scalar(
         select(func.count(func.distinct(Incident.id)))
         .join(IncidentPerson, IncidentPerson.incident_id == Incident.id)

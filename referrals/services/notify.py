@@ -19,6 +19,7 @@ from referrals.models.deadlines import DeadlineClock
 from referrals.models.incident import DeskClock, Incident
 from referrals.models.outbox import OutboxMessage, OutboxState
 from referrals.models.referral import Referral
+from referrals.queries import agencies
 from referrals.runtime import runtime
 
 TEMPLATES = {
@@ -27,7 +28,11 @@ TEMPLATES = {
     "duty_manager": "Escalation: referral {ref} for {agency} is overdue for {waiting}",
     "supervisor": "Escalation to the desk: referral {ref} for {agency} is overdue for {waiting}",
     "desk_deadline": "The desk's {waiting} deadline passed: incident {ref} is not sent yet",
+    "desk_declined": "Referral {ref} for {agency} was declined: it needs the desk",
+    "desk_question": "Referral {ref} for {agency}: the partner asks the desk a question",
 }
+# Templates for the desk's own people: their link opens the desk's page, not the portal's.
+FOR_THE_DESK = frozenset({"supervisor", "desk_declined", "desk_question"})
 WAITING = {
     DeadlineClock.ACKNOWLEDGE: "acknowledgement",
     DeadlineClock.DECISION: "a decision",
@@ -58,7 +63,7 @@ def context_for(referral: Referral, template: str) -> MailContext:
     base = runtime().settings.base_url
     path = (
         f"/desk/referrals/{referral.id}"
-        if template == "supervisor"
+        if template in FOR_THE_DESK
         else f"/portal/referrals/{referral.id}"
     )
     running = referral.running_clock or DeadlineClock.ACKNOWLEDGE
@@ -100,6 +105,14 @@ def queue(
     return queue_context(
         to_address, context_for(referral, template), referral_id=referral.id, not_before=not_before
     )
+
+
+def tell_the_desk(template: str, referral: Referral) -> OutboxMessage | None:
+    """A notice to the desk's shared address (the police desk agency's), if it has one."""
+    desk = agencies.police_desk()
+    if desk is None or not desk.notice_email:
+        return None
+    return queue(template, desk.notice_email, referral)
 
 
 def queue_context(

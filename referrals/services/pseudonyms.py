@@ -119,10 +119,3 @@ def _free_pseudonyms(new: list[Person]) -> None:
             person.pseudonym = _candidate(person.kind, person.link_hash, attempt)
         pending = clashing
     raise RuntimeError("could not find a free pseudonym after 20 attempts")
-
-
-def find_or_create(
-    kind: PersonKind, given: str, family: str, date_of_birth: date | None
-) -> tuple[Person, bool]:
-    """The person these identifiers belong to, and whether they were already known."""
-    return resolve([Identifiers(kind, given, family, date_of_birth)])[0]

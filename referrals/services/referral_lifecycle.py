@@ -6,23 +6,36 @@ withdrawn, paused and resumed, and the message thread. Each step is a move of th
 from __future__ import annotations
 
 from contextlib import suppress
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from referrals import clock
 from referrals.db import text_limit
 from referrals.extensions import db
 from referrals.models.audit import AuditEvent, AuditKind
+from referrals.models.escalation import EscalationStep
 from referrals.models.referral import (
+    MOVES,
     Referral,
     ReferralEvent,
     ReferralMessage,
     Transition,
 )
-from referrals.profiles import profile
+from referrals.models.user import User
+from referrals.profiles import decline_label, profile
 from referrals.security import policy
-from referrals.services import audit, deadlines, escalation, free_text, identity_store, transitions
+from referrals.services import (
+    audit,
+    deadlines,
+    escalation,
+    free_text,
+    identity_store,
+    notify,
+    transitions,
+)
 from referrals.services.actors import Actor
 from referrals.services.disclosure import Disclosure, disclose
 from referrals.services.errors import InvalidInput, NotFound
@@ -94,13 +107,23 @@ def acknowledge(actor: Actor, referral_id: int) -> Referral:
 _CLOCK_STOPPED = {"clock_due_at": None, "next_escalation_at": None, "paused_at": None}
 
 
-def decline(actor: Actor, referral_id: int, reason: str) -> Referral:
+def decline(actor: Actor, referral_id: int, category: str, reason: str) -> Referral:
+    """Declined, with one of the kind's reasons and the partner's words: the desk's work now
+    (it is told by e-mail, and sees it in "Needs the desk")."""
     referral = for_partner(actor, referral_id)
-    reason = free_text.reason(
-        reason,
-        text_limit(Referral.decline_reason_sealed_id),
-        label="The reason for declining",
-    )
+    errors: dict[str, str] = {}
+    if category not in dict(profile(referral.agency.kind).decline_reasons):
+        errors["category"] = "Choose why you are declining"
+    try:
+        reason = free_text.reason(
+            reason,
+            text_limit(Referral.decline_reason_sealed_id),
+            label="The reason for declining",
+        )
+    except InvalidInput as invalid:
+        errors.update(invalid.errors)
+    if errors:
+        raise InvalidInput(errors)
     transitions.apply(
         actor,
         referral,
@@ -108,23 +131,30 @@ def decline(actor: Actor, referral_id: int, reason: str) -> Referral:
         values={
             "declined_at": clock.now(),
             "declined_by_id": actor.user_id,
+            "decline_category": category,
             "decline_reason_sealed_id": identity_store.seal("referral.decline_reason", reason).id,
             **_CLOCK_STOPPED,
         },
+        detail=decline_label(referral.agency.kind, category),
+        audit_detail={"category": category},
     )
+    notify.tell_the_desk("desk_declined", referral)
     return referral
 
 
-def decide(actor: Actor, referral_id: int, outcome: str, note: str) -> Referral:
+def decide(actor: Actor, referral_id: int, outcome: str, note: str, *, field: str = "") -> Referral:
+    """The partner's decision. A referral not yet acknowledged is acknowledged in the same step
+    (both recorded, each with its audit event). ``field`` prefixes the error keys (a page with
+    several referrals)."""
     referral = for_partner(actor, referral_id)
     allowed = dict(profile(referral.agency.kind).outcomes)
     if outcome not in allowed:
-        raise InvalidInput({"outcome": "Choose one of the outcomes listed"})
+        raise InvalidInput({f"{field}outcome": "Choose one of the outcomes listed"})
     note = free_text.checked(
-        note, text_limit(Referral.decision_note_sealed_id), field="note", label="The note"
+        note, text_limit(Referral.decision_note_sealed_id), field=f"{field}note", label="The note"
     )
-    if referral.state.awaiting_acknowledgement:
-        raise Refused("Acknowledge the referral before recording a decision")
+    if referral.can(Transition.ACKNOWLEDGE):
+        acknowledge(actor, referral_id)
     sealed = identity_store.seal_optional("referral.decision_note", note)
     transitions.apply(
         actor,
@@ -228,9 +258,10 @@ def post_message(
         label="The message",
         required="Write your message",
     )
+    now = clock.now()
     message = ReferralMessage(
         referral_id=referral.id,
-        at=clock.now(),
+        at=now,
         author_id=actor.user_id,
         author_label=actor.label,
         from_desk=from_desk,
@@ -243,7 +274,101 @@ def post_message(
         transition,
         recipients=[referral.agency.code] if from_desk else None,
     )
+    # A question waits for the desk from the first one unanswered; an answer settles them all.
+    waiting = None if from_desk else (referral.question_open_since or now)
+    db.session.execute(
+        update(Referral)
+        .where(Referral.id == referral.id)
+        .values(question_open_since=waiting)
+        .execution_options(synchronize_session=False)
+    )
+    set_committed_value(referral, "question_open_since", waiting)
+    if not from_desk:
+        notify.tell_the_desk("desk_question", referral)
     return message
+
+
+def acknowledge_all(actor: Actor, incident_id: int) -> list[Referral]:
+    """Acknowledge, in one go, every referral of an incident sent to the partner's agency that
+    still waits for it. NotFound if the agency holds none of the incident's referrals."""
+    done = []
+    for referral in of_incident_for_partner(actor, incident_id):
+        if referral.can(Transition.ACKNOWLEDGE):
+            done.append(acknowledge(actor, referral.id))
+    return done
+
+
+def decide_many(
+    actor: Actor, incident_id: int, choices: dict[int, tuple[str, str]]
+) -> list[Referral]:
+    """Record the partner's decisions on several referrals of one incident, each acknowledged
+    on the way if it was not. Every problem is reported before anything is saved."""
+    mine = {r.id: r for r in of_incident_for_partner(actor, incident_id)}
+    errors: dict[str, str] = {}
+    wanted = {rid: pick for rid, pick in choices.items() if pick[0] or pick[1].strip()}
+    if not wanted:
+        raise InvalidInput({"decisions": "Choose a decision for at least one child"})
+    limit = text_limit(Referral.decision_note_sealed_id)
+    for rid, (outcome, note) in wanted.items():
+        referral = mine.get(rid)
+        if referral is None:
+            raise NotFound("No such referral")
+        try:
+            free_text.checked(note, limit, field=f"decision-{rid}-note", label="The note")
+        except InvalidInput as invalid:
+            errors.update(invalid.errors)
+        if outcome not in dict(profile(referral.agency.kind).outcomes):
+            errors[f"decision-{rid}-outcome"] = (
+                f"{referral.reference}: choose one of the outcomes listed"
+            )
+        elif not referral.can(Transition.DECIDE) and not referral.can(Transition.ACKNOWLEDGE):
+            errors[f"decision-{rid}-outcome"] = (
+                f"{referral.reference}: {referral.refusal(Transition.DECIDE)}"
+            )
+    if errors:
+        raise InvalidInput(errors)
+    return [
+        decide(actor, rid, outcome, note, field=f"decision-{rid}-")
+        for rid, (outcome, note) in wanted.items()
+    ]
+
+
+def of_incident_for_partner(actor: Actor, incident_id: int) -> list[Referral]:
+    """The partner's agency's referrals on an incident (none withdrawn), by child."""
+    referrals = [
+        r
+        for r in db.session.scalars(
+            select(Referral)
+            .where(Referral.incident_id == incident_id, Referral.agency_id == actor.agency_id)
+            .order_by(Referral.subject_id, Referral.id)
+        )
+        if policy.can_partner_see_referral(actor.role, actor.agency_id, r)
+    ]
+    if not referrals:
+        raise NotFound("No such incident")
+    return referrals
+
+
+def open_for_desk(actor: Actor, referral_id: int) -> tuple[Referral, DeskView]:
+    """The referral as the desk sees it, with the partner's answer (decline reason, decision
+    note): opening it is a consultation, audited."""
+    referral = for_desk(actor, referral_id)
+    opened = identity_store.unseal_many(
+        (referral.decline_reason_sealed_id, referral.decision_note_sealed_id)
+    )
+    audit.record(actor, AuditKind.CONSULTATION, "referral.viewed", "referral", referral.id)
+    return referral, DeskView(
+        decline_reason=opened.get(referral.decline_reason_sealed_id or ""),
+        decision_note=opened.get(referral.decision_note_sealed_id or ""),
+    )
+
+
+@dataclass(frozen=True)
+class DeskView:
+    """What the desk reads of a partner's answer (sealed at rest)."""
+
+    decline_reason: str | None
+    decision_note: str | None
 
 
 def thread(referral: Referral) -> list[tuple[ReferralMessage, str]]:
@@ -256,6 +381,49 @@ def thread(referral: Referral) -> list[tuple[ReferralMessage, str]]:
     )
     bodies = identity_store.unseal_many([m.body_sealed_id for m in messages])
     return [(m, bodies.get(m.body_sealed_id, "")) for m in messages]
+
+
+@dataclass(frozen=True)
+class PartnerEvent:
+    """A row of the referral's history as its partner sees it."""
+
+    at: datetime
+    action: str
+    detail: str | None
+    actor_label: str
+
+
+# History the partner sees with its detail; others are shown without (a pause's reason, an
+# escalation's recipients are the desk's own notes).
+_DETAIL_FOR_PARTNERS = frozenset({"sent", "decided", "declined", "deadline extended", "resumed"})
+_HIDDEN = {MOVES[t].history for t in Transition if not MOVES[t].partner_sees}
+
+
+def partner_history(referral: Referral) -> list[PartnerEvent]:
+    """The history without the desk's internal work, and without its people's addresses: the
+    desk is "the desk"; a colleague at the partner's agency is named."""
+    rows = [e for e in history(referral) if e.action not in _HIDDEN]
+    ids = {e.actor_id for e in rows if e.actor_id}
+    colleagues = (
+        {
+            u.id: u.display_name
+            for u in db.session.scalars(select(User).where(User.id.in_(ids)))
+            if u.agency_id == referral.agency_id
+        }
+        if ids
+        else {}
+    )
+    shown = []
+    for e in rows:
+        if e.action == MOVES[Transition.ESCALATE].history:
+            if (e.detail or "").startswith(EscalationStep.SUPERVISOR.label):
+                continue  # the desk's own escalation to its supervisors
+            detail = (e.detail or "").split(" (")[0] or None
+        else:
+            detail = e.detail if e.action in _DETAIL_FOR_PARTNERS else None
+        who = colleagues.get(e.actor_id or 0, "The desk")
+        shown.append(PartnerEvent(e.at, e.action, detail, who))
+    return shown
 
 
 def history(referral: Referral) -> list[ReferralEvent]:

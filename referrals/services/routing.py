@@ -29,7 +29,15 @@ from referrals.models.incident import (
 )
 from referrals.models.referral import Referral, ReferralState
 from referrals.models.routing import RoutingChange, RoutingRule, RuleCode
-from referrals.services import audit, deadlines, escalation, free_text, notify, transitions
+from referrals.services import (
+    audit,
+    deadlines,
+    escalation,
+    free_text,
+    name_search,
+    notify,
+    transitions,
+)
 from referrals.services.actors import Actor
 from referrals.services.errors import DomainError, InvalidInput, NotFound
 
@@ -68,8 +76,18 @@ class RoutingPlan:
             and (p.included or p.removed_reason)
         }
         return [
-            c for c in self.incident.children if c.id not in covered and c.id not in self.waived
+            c
+            for c in routable_people(self.incident)
+            if c.role is PersonRole.CHILD and c.id not in covered and c.id not in self.waived
         ]
+
+
+def routable_people(incident: Incident) -> list[IncidentPerson]:
+    """The people whose referrals are still to be sent: the whole household of an incident not
+    yet sent, or the people added to it since (a sibling found after sending)."""
+    if incident.status is IncidentStatus.LOGGED:
+        return list(incident.people)
+    return [p for p in incident.people if p.added_at is not None and p.routed_at is None]
 
 
 @dataclass(frozen=True)
@@ -180,14 +198,14 @@ def propose(incident: Incident) -> RoutingPlan:
         )
     )
     found, warnings = routes(
-        [subject_of(p) for p in incident.people],
+        [subject_of(p) for p in routable_people(incident)],
         borough=incident.borough_code,
         risk=incident.risk_grade,
         rules=rules,
         front_doors=by_borough(partners, AgencyKind.CHILDRENS_SOCIAL_CARE),
         maracs=by_borough(partners, AgencyKind.MARAC),
     )
-    people = {p.id: p for p in incident.people}
+    people = {p.id: p for p in routable_people(incident)}
     proposals: dict[tuple[int, int], Proposal] = {
         (r.subject_key, r.agency.id): Proposal(people[r.subject_key], r.agency, list(r.rules))
         for r in found
@@ -232,7 +250,7 @@ def _routable(incident_id: int) -> Incident:
     incident = db.session.get(Incident, incident_id)
     if incident is None:
         raise NotFound("No such incident")
-    if incident.status is not IncidentStatus.LOGGED:
+    if not routable_people(incident):
         raise DomainError("The referrals for this incident have already been sent")
     return incident
 
@@ -251,10 +269,10 @@ def change_recipient(
         reason = _check_reason(reason)
     except InvalidInput as invalid:
         errors.update(invalid.errors)
-    subject = next((p for p in incident.people if p.id == subject_id), None)
+    subject = next((p for p in routable_people(incident) if p.id == subject_id), None)
     agency = db.session.get(Agency, agency_id) if 0 < agency_id < 2**31 else None
     if subject is None:
-        errors["subject_id"] = "Choose a person on this incident"
+        errors["subject_id"] = "Choose a person on this incident whose referrals are not sent"
     if agency is None or not agency.active or agency.kind is AgencyKind.POLICE_DESK:
         errors["agency"] = "Choose an active partner agency"
     if errors or subject is None or agency is None:
@@ -311,19 +329,10 @@ def send(actor: Actor, incident_id: int, waivers: dict[int, str] | None = None) 
     if errors:
         raise InvalidInput(errors)
     now = clock.now()
-    # Claim the incident: a second click, or a second officer, finds it already sent.
-    claimed = db.session.execute(
-        update(Incident)
-        .where(Incident.id == incident.id, Incident.status == IncidentStatus.LOGGED)
-        .values(
-            status=IncidentStatus.ROUTED,
-            routed_at=now,
-            triage_late=now > incident.triage_due_at,
-            share_late=incident.share_by_at is not None and now > incident.share_by_at,
-        )
-    )
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]
-        raise DomainError("The referrals for this incident have already been sent")
+    if incident.status is IncidentStatus.LOGGED:
+        _claim_incident(incident, now)
+    else:
+        _claim_people(incident, [p.id for p in routable_people(incident)], now)
     for child_id, reason in reasons.items():
         db.session.add(
             RoutingChange(
@@ -349,9 +358,91 @@ def send(actor: Actor, incident_id: int, waivers: dict[int, str] | None = None) 
         )
     book, known = deadlines.policy_book(), escalation.ladders()
     referrals = [_create(actor, incident, p, now, book, known) for p in included]
+    name_search.index(referrals)
     db.session.flush()
     db.session.refresh(incident)
     return referrals
+
+
+def _claim_incident(incident: Incident, now: datetime) -> None:
+    """A second click, or a second officer, finds it already sent. The desk's lateness against
+    its own deadlines is recorded here, once."""
+    claimed = db.session.execute(
+        update(Incident)
+        .where(Incident.id == incident.id, Incident.status == IncidentStatus.LOGGED)
+        .values(
+            status=IncidentStatus.ROUTED,
+            routed_at=now,
+            triage_late=now > incident.triage_due_at,
+            share_late=incident.share_by_at is not None and now > incident.share_by_at,
+        )
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        raise DomainError("The referrals for this incident have already been sent")
+
+
+def _claim_people(incident: Incident, people: list[int], now: datetime) -> None:
+    """People added after sending: each is claimed, so a second click sends nothing twice."""
+    claimed = db.session.execute(
+        update(IncidentPerson)
+        .where(IncidentPerson.id.in_(people), IncidentPerson.routed_at.is_(None))
+        .values(routed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != len(people):  # type: ignore[attr-defined]
+        raise DomainError("The referrals for these people have already been sent")
+    db.session.execute(
+        update(Incident)
+        .where(Incident.id == incident.id, Incident.status == IncidentStatus.CLOSED)
+        .values(status=IncidentStatus.ROUTED)
+    )
+
+
+def send_one(
+    actor: Actor, incident: Incident, subject: IncidentPerson, agency: Agency, reason: str
+) -> Referral:
+    """One more referral for someone already routed: to another agency instead of one that
+    declined, or to one the rules did not propose. Its clocks start now."""
+    if agency.kind is AgencyKind.POLICE_DESK or not agency.active:
+        raise InvalidInput({"agency": "Choose an active partner agency"})
+    already = db.session.scalar(
+        select(Referral.id).where(
+            Referral.incident_id == incident.id,
+            Referral.subject_id == subject.id,
+            Referral.agency_id == agency.id,
+        )
+    )
+    if already is not None:
+        raise InvalidInput(
+            {"agency": f"{agency.name} already had a referral for {subject.person.pseudonym}"}
+        )
+    now = clock.now()
+    referral = _create(
+        actor,
+        incident,
+        Proposal(subject, agency, [RuleCode.MANUAL]),
+        now,
+        deadlines.policy_book(),
+        escalation.ladders(),
+        received=now,
+    )
+    name_search.index([referral])
+    db.session.execute(
+        update(Incident)
+        .where(Incident.id == incident.id, Incident.status == IncidentStatus.CLOSED)
+        .values(status=IncidentStatus.ROUTED)
+    )
+    audit.record(
+        actor,
+        AuditKind.ALTERATION,
+        "routing.recipient_added",
+        "incident",
+        incident.id,
+        reason=reason,
+        recipients=[agency.code],
+        detail={"subject": subject.person.pseudonym, "referral": referral.id},
+    )
+    return referral
 
 
 def initial_clocks(
@@ -398,12 +489,15 @@ def _create(
     now: datetime,
     book: deadlines.PolicyBook,
     known: escalation.Ladders,
+    *,
+    received: datetime | None = None,
 ) -> Referral:
+    """One referral and its clocks. ``received``: when the desk learned what it shares (the
+    incident's receipt; for a person added later, when the desk learned of them)."""
     agency = proposal.agency
-    calendars = deadlines.calendars_for(agency, incident.received_at)
-    values = initial_clocks(
-        book, known, agency, incident.risk_grade, incident.received_at, now, calendars
-    )
+    learned = received or proposal.subject.added_at or incident.received_at
+    calendars = deadlines.calendars_for(agency, learned)
+    values = initial_clocks(book, known, agency, incident.risk_grade, learned, now, calendars)
     referral = Referral(
         incident_id=incident.id,
         subject_id=proposal.subject.id,
@@ -443,6 +537,30 @@ def _create(
         },
     )
     return referral
+
+
+def front_door_choices() -> list[tuple[str, str]]:
+    """Every borough's front door and MARAC coordinator, for a choice (schools go by URN)."""
+    return [
+        (str(a.id), a.name)
+        for a in db.session.scalars(
+            select(Agency)
+            .where(
+                Agency.active.is_(True),
+                Agency.kind.in_((AgencyKind.CHILDRENS_SOCIAL_CARE, AgencyKind.MARAC)),
+            )
+            .order_by(Agency.kind, Agency.name)
+        )
+    ]
+
+
+def school_by_urn(urn: str) -> Agency | None:
+    found: Agency | None = db.session.scalar(
+        select(Agency).where(
+            Agency.kind == AgencyKind.SCHOOL, Agency.school_urn == urn, Agency.active.is_(True)
+        )
+    )
+    return found
 
 
 def partner_agencies() -> Iterable[Agency]:

@@ -27,6 +27,7 @@ from referrals.models.referral import (
     Referral,
     ReferralEvent,
     Transition,
+    need_holds,
 )
 from referrals.models.user import User
 from referrals.services import audit
@@ -125,6 +126,8 @@ def _compare_and_set(referral: Referral, transition: Transition, values: dict[st
         conditions.append(
             Referral.paused_at.is_not(None) if move.paused else Referral.paused_at.is_(None)
         )
+    if move.needs is not None:
+        conditions.append(need_holds(move.needs))
     result = db.session.execute(
         update(Referral)
         .where(*conditions)

@@ -52,6 +52,7 @@ def queue() -> str:
         risk=enum_arg("risk", RiskGrade),
         status=enum_arg("status", IncidentStatus),
         triage=enum_arg("triage", incident_queries.TriageFilter),
+        attention=enum_arg("attention", incident_queries.Attention),
     )
     now = clock.now()
     page = incident_queries.queue(
@@ -61,17 +62,17 @@ def queue() -> str:
         page_size=runtime().settings.page_size,
         now=now,
     )
-    waiting = incident_queries.waiting_on_partners([i.id for i in page.items], now)
     return render_template(
         "desk/queue.html",
         page=page,
-        waiting=waiting,
+        markers=incident_queries.markers([i.id for i in page.items], now),
         filters=filters,
         now=now,
         boroughs=borough_choices(),
         grades=list(RiskGrade),
         statuses=list(IncidentStatus),
         triage_filters=list(incident_queries.TriageFilter),
+        attentions=list(incident_queries.Attention),
     )
 
 
@@ -129,8 +130,6 @@ def new_incident() -> str | Response | tuple[str, int]:
     form.validate()  # type checks only: dates that are not dates; CSRF was checked globally
     data, parse_errors = to_input(form)
     if form.errors or parse_errors:
-        data.adults = [a for a in data.adults if not a.is_blank()]
-        data.children = [c for c in data.children if not c.is_blank()]
         domain_errors, _ = intake.validate(data)
         unplaced = attach_errors(form, {**parse_errors, **domain_errors}, IncidentForm.ALIASES)
         return _invalid(form, unplaced)
@@ -153,8 +152,17 @@ def new_incident() -> str | Response | tuple[str, int]:
 
 
 def _invalid(form: IncidentForm, unplaced: dict[str, str]) -> tuple[str, int]:
+    reused = (
+        intake.reference_in_use(form.police_reference.data or "")
+        if form.duplicate_reason.errors
+        else None
+    )
     return render_template(
-        "desk/new_incident.html", form=form, errors=error_list(form, unplaced), unplaced=unplaced
+        "desk/new_incident.html",
+        form=form,
+        errors=error_list(form, unplaced),
+        unplaced=unplaced,
+        reused=reused,
     ), 400
 
 

@@ -7,22 +7,23 @@ from collections.abc import Callable
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovTextArea
+from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovTextArea, GovTextInput
 from werkzeug.wrappers import Response
-from wtforms import SelectField, TextAreaField
+from wtforms import SelectField, StringField, TextAreaField
 
 from referrals import clock
 from referrals.extensions import db
 from referrals.models.agency import Agency
 from referrals.models.incident import Incident
+from referrals.profiles import decline_label, outcome_label
 from referrals.security.access import requires
 from referrals.security.permissions import Permission, role_has
+from referrals.services import desk_work, routing, supervision
 from referrals.services import referral_lifecycle as lifecycle
-from referrals.services import routing, supervision
 from referrals.services.errors import DomainError, InvalidInput, NotFound
 from referrals.web.desk import incident_page
 from referrals.web.forms import attach_errors, error_list, options, perform
-from referrals.web.requests import actor
+from referrals.web.requests import actor, bounded_int
 from referrals.web.supervisor_forms import ChaseForm, supervisor_forms
 
 bp = Blueprint("dispatch", __name__, url_prefix="/desk")
@@ -42,6 +43,27 @@ class ReasonForm(FlaskForm):
 
 class ReplyForm(FlaskForm):
     body = TextAreaField("Answer the partner", widget=GovTextArea())
+
+
+class AcceptDeclineForm(FlaskForm):
+    reason = TextAreaField(
+        "Why the desk accepts the decline",
+        description="Recorded in the audit trail. For example: the child moved school in July",
+        widget=GovTextArea(),
+    )
+
+
+class RerouteForm(FlaskForm):
+    agency = SelectField(
+        "Send it to",
+        description="A borough's front door or MARAC coordinator",
+        widget=GovSelect(),
+        validate_choice=False,
+    )
+    school_urn = StringField(
+        "Or a school's URN", description="6 digits, for a school or setting", widget=GovTextInput()
+    )
+    reason = TextAreaField("Why send it there", widget=GovTextArea())
 
 
 def _incident_or_404(incident_id: int) -> Incident:
@@ -123,13 +145,20 @@ def send(incident_id: int) -> Response | tuple[str, int]:
 
 def referral_page(referral_id: int, *, status: int = 200, **forms: FlaskForm) -> tuple[str, int]:
     try:
-        referral = lifecycle.for_desk(actor(), referral_id)
+        referral, view = lifecycle.open_for_desk(actor(), referral_id)
     except NotFound:
         abort(404)
+    reroute = forms.get("reroute") or RerouteForm(formdata=None, prefix="reroute")
+    reroute.agency.choices = options([("", "Choose an agency"), *routing.front_door_choices()])
     return render_template(
         "desk/referral.html",
         referral=referral,
+        view=view,
         now=clock.now(),
+        outcome=outcome_label(referral.agency.kind, referral.decision),
+        declined_because=decline_label(referral.agency.kind, referral.decline_category),
+        accept=forms.get("accept") or AcceptDeclineForm(formdata=None, prefix="accept"),
+        reroute=reroute,
         thread=lifecycle.thread(referral),
         history=lifecycle.history(referral),
         reply=forms.get("reply") or ReplyForm(formdata=None),
@@ -215,6 +244,49 @@ def reply(referral_id: int) -> Response | tuple[str, int]:
         return "Your answer was sent to the partner."
 
     return act_on_referral(referral_id, "reply", form, run)
+
+
+@bp.route("/referrals/<id:referral_id>/decline/accept", methods=["POST"])
+@requires(Permission.MANAGE_REFERRALS)
+def accept_decline(referral_id: int) -> Response | tuple[str, int]:
+    form = AcceptDeclineForm(prefix="accept")
+
+    def run() -> str:
+        desk_work.accept_decline(actor(), referral_id, form.reason.data or "")
+        return "Decline accepted. It has left the desk's list."
+
+    return act_on_referral(referral_id, "accept", form, run)
+
+
+@bp.route("/referrals/<id:referral_id>/decline/reroute", methods=["POST"])
+@requires(Permission.MANAGE_REFERRALS)
+def reroute(referral_id: int) -> Response | tuple[str, int]:
+    form = RerouteForm(prefix="reroute")
+
+    def run() -> str:
+        urn = (form.school_urn.data or "").strip()
+        chosen = bounded_int(form.agency.data) or 0
+        if urn:
+            school = routing.school_by_urn(urn)
+            if school is None:
+                raise InvalidInput({"school_urn": f"No school with URN {urn} is known to the desk"})
+            chosen = school.id
+        sent = desk_work.reroute(actor(), referral_id, chosen, form.reason.data or "")
+        return f"Sent to {sent.agency.name} instead, as {sent.reference}."
+
+    return act_on_referral(referral_id, "reroute", form, run)
+
+
+@bp.route("/referrals/<id:referral_id>/seen", methods=["POST"])
+@requires(Permission.MANAGE_REFERRALS)
+def mark_seen(referral_id: int) -> Response | tuple[str, int]:
+    def run() -> str:
+        desk_work.mark_seen(actor(), referral_id)
+        return "Decision marked seen."
+
+    back = request.form.get("back") == "needs"
+    response = act_on_referral(referral_id, "seen", None, run)
+    return redirect(url_for("needs.listing") + "#decisions") if back else response
 
 
 @bp.route("/referrals/<id:referral_id>/chase", methods=["POST"])

@@ -82,8 +82,10 @@ def find_field(form: BaseForm, path: str) -> Field | None:
     """The field for a service error path such as ``children-0-date_of_birth``."""
     fields: Mapping[str, Field] = form._fields
     if path in fields:
-        # A whole list ("children") has no single place on the page: the caller shows it apart.
-        return None if getattr(fields[path], "entries", None) is not None else fields[path]
+        # A whole list ("children") or a group of fields has no single place on the page: the
+        # caller shows it apart.
+        grouped = any(hasattr(fields[path], name) for name in ("entries", "form"))
+        return None if grouped else fields[path]
     for name, field in fields.items():
         if path.startswith(name + "-"):
             rest = path[len(name) + 1 :]
@@ -115,31 +117,46 @@ def attach_errors(
 
 
 def error_list(form: BaseForm, extra: Mapping[str, str] | None = None) -> list[dict[str, str]]:
-    """The GOV.UK error summary's items, in the order the fields appear on the page."""
+    """The GOV.UK error summary's items, in the order the fields appear on the page. A problem
+    with one of several people names them ("Child 2: enter the last name")."""
     items: list[dict[str, str]] = []
 
-    def walk(f: BaseForm) -> None:
+    def walk(f: BaseForm, person: str = "") -> None:
         for field in f:
             inner = getattr(field, "form", None)
             entries = getattr(field, "entries", None)
             if entries is not None:
-                for entry in entries:
+                singular = PEOPLE.get(field.name, "")
+                for i, entry in enumerate(entries, start=1):
+                    label = f"{singular} {i}" if singular else ""
                     if getattr(entry, "form", None) is not None:
-                        walk(entry.form)
+                        walk(entry.form, label)
                     elif entry.errors:
-                        items.append({"text": entry.errors[0], "href": f"#{entry.id}"})
+                        items.append(
+                            {"text": _naming(label, entry.errors[0]), "href": f"#{entry.id}"}
+                        )
             elif inner is not None:
-                walk(inner)
+                walk(inner, person)
             elif field.errors and isinstance(field.errors, list | tuple):
                 target = field.id
                 if field.type == "DayMonthYearField":
                     target = f"{field.name}-day"
-                items.append({"text": str(field.errors[0]), "href": f"#{target}"})
+                items.append({"text": _naming(person, str(field.errors[0])), "href": f"#{target}"})
 
     walk(form)
     for path, message in (extra or {}).items():
         items.append({"text": message, "href": f"#{path}"})
     return items
+
+
+# A form's lists of people, and how one of them is named in a message.
+PEOPLE = {"children": "Child", "adults": "Adult"}
+
+
+def _naming(person: str, message: str) -> str:
+    if not person or message.startswith(person + ":"):
+        return message
+    return f"{person}: {message[0].lower()}{message[1:]}"
 
 
 def perform(

@@ -34,7 +34,7 @@ from wtforms.fields.choices import SelectChoice
 from referrals.models.incident import ADULT_ROLES, PersonRole, RiskGrade
 from referrals.reference import borough_choices
 from referrals.services.intake import AdultInput, ChildInput, IncidentInput
-from referrals.web.forms import DayMonthYearField, london_moment, options
+from referrals.web.forms import DayMonthYearField, enum_or_none, london_moment, options
 
 YES_NO = options([("yes", "Yes"), ("no", "No")])
 MAX_PEOPLE = 20
@@ -44,7 +44,7 @@ def _boroughs() -> list[SelectChoice]:
     return options([("", "Choose a borough"), *borough_choices()])
 
 
-def _yes_no(value: str | None) -> bool | None:
+def yes_no(value: str | None) -> bool | None:
     return {"yes": True, "no": False}.get(value or "")
 
 
@@ -152,6 +152,12 @@ class IncidentForm(FlaskForm):
         description="Required when you raise the grade",
         widget=GovTextArea(),
     )
+    duplicate_reason = TextAreaField(
+        "Why log this reference again?",
+        description="This police reference was logged before. Say why this is a different "
+        "incident, or open the earlier one instead.",
+        widget=GovTextArea(),
+    )
     adults = FieldList(FormField(AdultForm), min_entries=1, max_entries=MAX_PEOPLE)
     children = FieldList(FormField(ChildForm), min_entries=1, max_entries=MAX_PEOPLE)
 
@@ -179,35 +185,8 @@ def to_input(form: IncidentForm) -> tuple[IncidentInput, dict[str, str]]:
     received, message = london_moment(form.received_date.data, form.received_time.data, "receipt")
     if message:
         parse_errors["received_time"] = message
-    adults = [
-        AdultInput(
-            role=PersonRole(e.role.data) if e.role.data in {r.value for r in ADULT_ROLES} else None,
-            given_name=e.given_name.data or "",
-            family_name=e.family_name.data or "",
-            date_of_birth=e.date_of_birth.data,
-            address=e.address.data or "",
-            phone=e.phone.data or "",
-        )
-        for e in (entry.form for entry in form.adults.entries)
-    ]
-    children = [
-        ChildInput(
-            given_name=e.given_name.data or "",
-            family_name=e.family_name.data or "",
-            date_of_birth=e.date_of_birth.data,
-            address=e.address.data or "",
-            borough_code=e.borough.data or "",
-            lives_there=_yes_no(e.lives_there.data),
-            present=_yes_no(e.present.data),
-            present_where=e.present_where.data or "",
-            spoken_to=_yes_no(e.spoken_to.data),
-            voice=e.voice.data or "",
-            school_urn=e.school_urn.data or "",
-            home_educated=bool(e.home_educated.data),
-            known_to_social_care=_yes_no(e.known_to_social_care.data),
-        )
-        for e in (entry.form for entry in form.children.entries)
-    ]
+    adults = [adult_input(entry.form) for entry in form.adults.entries]
+    children = [child_input(entry.form) for entry in form.children.entries]
     grades = {g.value for g in RiskGrade}
     data = IncidentInput(
         submission_key=_submission_key(form.submission_key.data),
@@ -226,8 +205,38 @@ def to_input(form: IncidentForm) -> tuple[IncidentInput, dict[str, str]]:
         risk_rationale=form.risk_rationale.data or "",
         adults=adults,
         children=children,
+        duplicate_reason=form.duplicate_reason.data or "",
     )
     return data, parse_errors
+
+
+def adult_input(e: AdultForm) -> AdultInput:
+    return AdultInput(
+        role=enum_or_none(PersonRole, e.role.data) if e.role.data != "child" else None,
+        given_name=e.given_name.data or "",
+        family_name=e.family_name.data or "",
+        date_of_birth=e.date_of_birth.data,
+        address=e.address.data or "",
+        phone=e.phone.data or "",
+    )
+
+
+def child_input(e: ChildForm) -> ChildInput:
+    return ChildInput(
+        given_name=e.given_name.data or "",
+        family_name=e.family_name.data or "",
+        date_of_birth=e.date_of_birth.data,
+        address=e.address.data or "",
+        borough_code=e.borough.data or "",
+        lives_there=yes_no(e.lives_there.data),
+        present=yes_no(e.present.data),
+        present_where=e.present_where.data or "",
+        spoken_to=yes_no(e.spoken_to.data),
+        voice=e.voice.data or "",
+        school_urn=e.school_urn.data or "",
+        home_educated=bool(e.home_educated.data),
+        known_to_social_care=yes_no(e.known_to_social_care.data),
+    )
 
 
 def without_entry(formdata: MultiDict[str, str], list_name: str, index: int) -> MultiDict[str, str]:

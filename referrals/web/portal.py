@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Blueprint, abort, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovTextArea
@@ -22,16 +22,25 @@ from referrals.queries.paging import Cursor
 from referrals.runtime import runtime
 from referrals.security.access import requires
 from referrals.security.permissions import Permission
+from referrals.services import disclosure as disclosure_service
+from referrals.services import partner_views
 from referrals.services import referral_lifecycle as lifecycle
-from referrals.services.errors import NotFound
+from referrals.services.errors import DomainError, InvalidInput, NotFound
 from referrals.web.forms import error_list, options, perform
-from referrals.web.requests import actor
+from referrals.web.requests import actor, bounded_int
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 
 
 class DeclineForm(FlaskForm):
-    reason = TextAreaField("Why are you declining this referral?", widget=GovTextArea())
+    category = RadioField(
+        "Why are you declining this referral?", widget=GovRadioInput(), validate_choice=False
+    )
+    reason = TextAreaField(
+        "Tell the desk more",
+        description="The desk reads this to decide where the referral should go instead",
+        widget=GovTextArea(),
+    )
 
 
 class DecisionForm(FlaskForm):
@@ -62,10 +71,13 @@ def inbox() -> str:
         older_than=Cursor.decode(request.args.get("older")),
         page_size=runtime().settings.page_size,
     )
+    rows = partner_views.rows(page.items)
+    partner_views.audit_shown(actor(), rows, "referral.inbox_listed")
     return render_template(
         "portal/inbox.html",
         agency=agency,
         page=page,
+        rows=rows,
         tab=tab,
         tabs=list(referral_queries.InboxTab),
         counts=referral_queries.tab_counts(agency.id, now),
@@ -78,18 +90,23 @@ def _page(referral_id: int, *, status: int = 200, **forms: FlaskForm) -> tuple[s
         referral, disclosure = lifecycle.open_for_partner(actor(), referral_id)
     except NotFound:
         abort(404)
+    kind = profile(referral.agency.kind)
     decision = forms.get("decision") or DecisionForm()
-    decision.outcome.choices = options(list(profile(referral.agency.kind).outcomes))
+    decision.outcome.choices = options(list(kind.outcomes))
+    decline = forms.get("decline") or DeclineForm(formdata=None)
+    decline.category.choices = options(list(kind.decline_reasons))
     return render_template(
         "portal/referral.html",
         referral=referral,
         d=disclosure,
         now=clock.now(),
-        decline=forms.get("decline") or DeclineForm(formdata=None),
+        decline=decline,
         decision=decision,
         message=forms.get("message") or MessageForm(formdata=None),
         thread=lifecycle.thread(referral),
-        history=lifecycle.history(referral),
+        history=lifecycle.partner_history(referral),
+        amended=disclosure_service.amendments_seen(referral),
+        together=len(lifecycle.of_incident_for_partner(actor(), referral.incident_id)),
         outcome=outcome_label(referral.agency.kind, referral.decision),
         errors=[e for f in forms.values() for e in error_list(f)],
     ), status
@@ -130,7 +147,9 @@ def decline(referral_id: int) -> Response | tuple[str, int]:
     form = DeclineForm()
 
     def run() -> str:
-        referral = lifecycle.decline(actor(), referral_id, form.reason.data or "")
+        referral = lifecycle.decline(
+            actor(), referral_id, form.category.data or "", form.reason.data or ""
+        )
         return (
             f"Referral declined {clock.shown(referral.declined_at)}. The desk will see your reason."
         )
@@ -169,3 +188,77 @@ def message(referral_id: int) -> Response | tuple[str, int]:
 def _timeliness(referral: Referral) -> str:
     on_time = referral.acknowledged_on_time()
     return "on time" if on_time else "after the due time" if on_time is False else ""
+
+
+@bp.route("/incidents/<id:incident_id>")
+@requires(Permission.PARTNER_INBOX)
+def incident(incident_id: int) -> tuple[str, int]:
+    return _incident_page(incident_id)
+
+
+def _incident_page(
+    incident_id: int, *, errors: dict[str, str] | None = None, posted: dict[str, str] | None = None
+) -> tuple[str, int]:
+    """Every referral of one incident sent to the partner's agency, together: each opening a
+    disclosure (audited), with one action to acknowledge them all and one form to decide them."""
+    who = actor()
+    try:
+        referrals = lifecycle.of_incident_for_partner(who, incident_id)
+        opened = [lifecycle.open_for_partner(who, r.id) for r in referrals]
+    except NotFound:
+        abort(404)
+    problems = errors or {}
+    return render_template(
+        "portal/incident.html",
+        opened=opened,
+        incident_id=incident_id,
+        now=clock.now(),
+        outcomes=list(profile(referrals[0].agency.kind).outcomes),
+        problems=problems,
+        posted=posted or {},
+        errors=[{"text": m, "href": f"#{k}"} for k, m in problems.items()],
+    ), 400 if problems else 200
+
+
+@bp.route("/incidents/<id:incident_id>/acknowledge", methods=["POST"])
+@requires(Permission.PARTNER_INBOX)
+def acknowledge_all(incident_id: int) -> Response:
+    try:
+        done = lifecycle.acknowledge_all(actor(), incident_id)
+    except NotFound:
+        abort(404)
+    if done:
+        flash(f"{_many(len(done), 'referral')} acknowledged {clock.shown(clock.now())}.")
+    else:
+        flash("Nothing was left to acknowledge.", "refused")
+    return redirect(url_for("portal.incident", incident_id=incident_id))
+
+
+@bp.route("/incidents/<id:incident_id>/decisions", methods=["POST"])
+@requires(Permission.PARTNER_INBOX)
+def decide_all(incident_id: int) -> Response | tuple[str, int]:
+    """Decisions on several of the incident's referrals at once (each acknowledged on the way
+    if it was not): two children to one front door, decided in one submission."""
+    choices: dict[int, tuple[str, str]] = {}
+    for key in request.form:
+        parts = key.split("-")
+        if len(parts) == 3 and parts[0] == "decision" and parts[2] == "outcome":
+            rid = bounded_int(parts[1])
+            if rid is not None:
+                note = request.form.get(f"decision-{rid}-note", "")
+                choices[rid] = (request.form.get(key, ""), note)
+    try:
+        done = lifecycle.decide_many(actor(), incident_id, choices)
+    except NotFound:
+        abort(404)
+    except InvalidInput as invalid:
+        return _incident_page(incident_id, errors=invalid.errors, posted=dict(request.form))
+    except DomainError as refused:
+        flash(str(refused), "refused")
+        return redirect(url_for("portal.incident", incident_id=incident_id))
+    flash(f"{_many(len(done), 'decision')} recorded {clock.shown(clock.now())}.")
+    return redirect(url_for("portal.incident", incident_id=incident_id))
+
+
+def _many(count: int, thing: str) -> str:
+    return f"{count} {thing}{'' if count == 1 else 's'}"

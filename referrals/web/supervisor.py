@@ -13,7 +13,7 @@ from referrals.reference import BOROUGHS, borough_choices
 from referrals.runtime import runtime
 from referrals.security.access import requires
 from referrals.security.permissions import Permission
-from referrals.services import supervision
+from referrals.services import deadlines, supervision
 from referrals.services.errors import InvalidInput, NotFound
 from referrals.web.dispatch import act_on_referral
 from referrals.web.forms import london_moment
@@ -54,6 +54,7 @@ def board() -> str:
         filters=filters,
         counts=board_queries.counts(filters, now),
         desk_late=board_queries.desk_late(now),
+        questions=board_queries.stale_questions(now, deadlines.desk_calendar()),
         paused=board_queries.paused(filters),
         failed=board_queries.failed_email(),
         agency_name=board_queries.agency_name(filters.agency_id) if filters.agency_id else None,

@@ -73,7 +73,9 @@ def test_the_desk_rings_a_school_before_the_child_arrives(
 
         school_page = contexts[1].new_page()
         SignInPage(school_page, live_server).sign_in(dsl, PASSWORD)
-        school_page.get_by_test_id("inbox").get_by_role("link", name=reference).click()
+        inbox = school_page.get_by_test_id("inbox")
+        expect(inbox).to_contain_text(reference)
+        inbox.get_by_role("link", name="Robin Testwood").click()
         expect(school_page.get_by_role("button", name="Acknowledge")).to_be_visible()
 
         page.get_by_role("link", name="Before school").click()

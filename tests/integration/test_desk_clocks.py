@@ -117,7 +117,7 @@ def test_the_queue_shows_and_filters_by_triage(desk: Desk) -> None:
     assert within.index(refs[late]) < within.index(refs[soon])  # soonest due first
     assert refs[later] not in within
     everything = client.get("/desk/").text
-    assert "Due 23 Nov 2026 13:10" in everything and "Overdue" in everything
+    assert "Triage by 23 Nov 2026 13:10" in everything and "Overdue" in everything
 
 
 def test_an_unsent_incident_escalates_once_per_desk_clock_and_the_breach_is_recorded(

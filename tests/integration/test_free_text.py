@@ -86,7 +86,7 @@ FIELDS = [
         "/portal/referrals/{rid}/decline",
         "reason",
         Referral.decline_reason_sealed_id,
-        {},
+        {"category": "other"},
     ),
     Field(
         "question to the desk",

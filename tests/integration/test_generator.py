@@ -16,7 +16,7 @@ from referrals.extensions import db
 from referrals.models.agency import Agency, AgencyKind
 from referrals.models.incident import Incident, IncidentPerson, PersonRole
 from referrals.models.person import Person
-from referrals.models.referral import Referral, ReferralState
+from referrals.models.referral import Referral, ReferralNameToken, ReferralState
 from referrals.services import (
     audit,
     bulk_load,
@@ -67,6 +67,16 @@ def test_generate_keeps_the_invariants(app: Flask) -> None:
         states = Counter(db.session.scalars(select(Referral.state)))
         assert states[ReferralState.ACKNOWLEDGED] + states[ReferralState.DECIDED] > 0
         assert states[ReferralState.WITHDRAWN] > 0  # never answered, closed after a fortnight
+        assert states[ReferralState.DECLINED] > 0  # declined, and the desk dealt with it
+        dealt = db.session.scalars(
+            select(Referral.decline_dealt_at).where(Referral.state == ReferralState.DECLINED)
+        ).all()
+        assert any(dealt)
+        seen = db.session.scalars(
+            select(Referral.decision_seen_at).where(Referral.state == ReferralState.DECIDED)
+        ).all()
+        assert any(seen) and not all(seen)  # the newest decisions still wait for the desk
+        assert (db.session.scalar(select(func.count(ReferralNameToken.id))) or 0) > 0
         late = (
             db.session.scalar(
                 select(func.count(Referral.id)).where(Referral.acknowledged_at > Referral.due_at)

@@ -61,22 +61,22 @@ def test_a_valid_incident_is_logged_and_shown_by_pseudonym(
         (
             {"children-0-date_of_birth": ["1", "1", "2027"]},
             "children-0-date_of_birth-day",
-            "Date of birth must be in the past",
+            "Child 1: date of birth must be in the past",
         ),
         (
             {"children-0-date_of_birth": ["1", "1", "2005"]},
             "children-0-date_of_birth-day",
-            "A child must be under 18 on the day of the incident",
+            "Child 1: a child must be under 18 on the day of the incident",
         ),
         (
             {"children-0-date_of_birth": ["31", "2", "2016"]},
             "children-0-date_of_birth-day",
-            "must be a real date",
+            "Child 1: date of birth must be a real date",
         ),
         (
             {"children-0-date_of_birth": ["", "2", "2016"]},
             "children-0-date_of_birth-day",
-            "must include a day",
+            "Child 1: date of birth must include a day",
         ),
         (
             {"occurred_date": ["21", "11", "2026"], "occurred_time": "09:00"},
@@ -88,13 +88,17 @@ def test_a_valid_incident_is_logged_and_shown_by_pseudonym(
         (
             {"children-0-school_urn": "999999"},
             "children-0-school_urn",
-            "No school or setting with URN 999999",
+            "Child 1: no school or setting with URN 999999",
         ),
-        ({"children-0-school_urn": "12ab"}, "children-0-school_urn", "6 digits"),
+        (
+            {"children-0-school_urn": "12ab"},
+            "children-0-school_urn",
+            "Child 1: a school URN is 6 digits",
+        ),
         (
             {"children-0-present": "yes", "children-0-present_where": ""},
             "children-0-present_where",
-            "Enter where the child was",
+            "Child 1: enter where the child was",
         ),
         (
             {"risk_actuarial": "high", "risk_judgement": "medium"},
@@ -233,3 +237,31 @@ def test_a_time_that_did_not_exist_in_london_is_refused(
     )
     assert response.status_code == 400
     assert "clocks went forward" in response.text
+
+
+def test_a_police_reference_logged_before_warns_and_needs_a_reason(
+    app: Flask, desk: tuple[FlaskClient, str]
+) -> None:
+    assert _post(desk).status_code == 302
+    again = _post(desk, submission_key="b" * 32)
+    assert again.status_code == 400
+    assert "CAD4321/21NOV26 was already logged on" in again.text
+    assert 'data-testid="reference-reused"' in again.text and "open that incident" in again.text
+    assert count(app, Incident) == 1
+    logged = _post(
+        desk,
+        submission_key="c" * 32,
+        duplicate_reason="A second call-out to the same address the next night",
+    )
+    assert logged.status_code == 302
+    with app.app_context():
+        assert db.session.query(Incident).count() == 2
+        event = (
+            db.session.query(AuditEvent)
+            .filter(AuditEvent.action == "incident.logged")
+            .order_by(AuditEvent.seq.desc())
+            .first()
+        )
+        assert event is not None
+        assert event.reason == "A second call-out to the same address the next night"
+        assert event.detail and "reference_reused_from" in event.detail

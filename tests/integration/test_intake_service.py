@@ -156,8 +156,8 @@ def test_one_person_entered_twice_is_refused_not_a_crash(app: Flask) -> None:
         children=[child(), child(given_name="Sam"), child(given_name=" robin ", voice="hello")],
     )
     assert errors == {
-        "children-2-given_name": "This person has the same name and date of birth as child 1: "
-        "enter each person once"
+        "children-2-given_name": "Child 3: this person has the same name and date of birth as "
+        "child 1: enter each person once"
     }
 
 

@@ -206,10 +206,6 @@ def test_desk_and_admin_reach_nothing_of_the_portal(world: World) -> None:
 def test_acknowledge_decide_and_invalid_moves(world: World) -> None:
     client, csrf = world.client(world.north_user)
     url = f"/portal/referrals/{world.north_ref}"
-    early = client.post(
-        f"{url}/decision", data={"csrf_token": csrf, "outcome": "monitoring"}, follow_redirects=True
-    )
-    assert "Acknowledge the referral before recording a decision" in early.text
     acknowledged = client.post(
         f"{url}/acknowledge", data={"csrf_token": csrf}, follow_redirects=True
     )
@@ -228,6 +224,29 @@ def test_acknowledge_decide_and_invalid_moves(world: World) -> None:
     assert "Already acknowledged by" in again.text
 
 
+def test_a_decision_on_a_referral_not_yet_acknowledged_acknowledges_it_too(world: World) -> None:
+    client, csrf = world.client(world.north_user)
+    decided = client.post(
+        f"/portal/referrals/{world.north_ref}/decision",
+        data={"csrf_token": csrf, "outcome": "monitoring"},
+        follow_redirects=True,
+    )
+    assert "Decision recorded 23 Nov 2026 10:00." in decided.text
+    with world.app.app_context():
+        referral = db.session.get(Referral, world.north_ref)
+        assert referral is not None and referral.state is ReferralState.DECIDED
+        assert referral.acknowledged_at == referral.decided_at == NOW
+        actions = db.session.scalars(
+            select(AuditEvent.action)
+            .where(AuditEvent.record_id == str(world.north_ref))
+            .order_by(AuditEvent.seq)
+        ).all()
+        assert [a for a in actions if a != "referral.opened"][-2:] == [
+            "referral.acknowledged",
+            "referral.decided",
+        ]
+
+
 def test_decline_needs_a_reason(world: World) -> None:
     client, csrf = world.client(world.south_user)
     url = f"/portal/referrals/{world.south_ref}/decline"
@@ -235,7 +254,7 @@ def test_decline_needs_a_reason(world: World) -> None:
     assert short.status_code == 400 and "at least 10 characters" in short.text
     done = client.post(
         url,
-        data={"csrf_token": csrf, "reason": "Child left the school in May"},
+        data={"csrf_token": csrf, "category": "left_school", "reason": "Child left in May"},
         follow_redirects=True,
     )
     assert "Referral declined" in done.text
@@ -332,7 +351,7 @@ def test_the_desk_queue_shows_what_still_waits_on_a_partner(world: World) -> Non
     client, _ = world.client(world.desk_user)
     page = client.get("/desk/")
     assert "Waiting on partners" in page.text
-    assert "4 referrals" in page.text  # each child: a school and the front door
+    assert "0 of 4 answered" in page.text  # each child: a school and the front door
     clock.freeze(NOW + timedelta(days=2))
     client2, _ = world.client(world.desk_user)
     assert "4 overdue" in client2.get("/desk/").text

@@ -1,0 +1,20 @@
+"""Agencies the services look up by what they are."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from referrals.extensions import db
+from referrals.models.agency import Agency, AgencyKind
+
+
+def police_desk() -> Agency | None:
+    """The police referrals desk itself (its hours are the desk's working time; its notice
+    address receives the desk's own notices)."""
+    found: Agency | None = db.session.scalar(
+        select(Agency)
+        .where(Agency.kind == AgencyKind.POLICE_DESK, Agency.active.is_(True))
+        .order_by(Agency.id)
+        .limit(1)
+    )
+    return found
