@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovTextArea, GovTextInput
+from govuk_frontend_wtf.wtforms_widgets import GovTextArea, GovTextInput
 from werkzeug.wrappers import Response
-from wtforms import Form, FormField, RadioField, StringField, TextAreaField
+from wtforms import FormField, StringField, TextAreaField
 
 from referrals.extensions import db
 from referrals.models.incident import IncidentPerson, PersonRole
@@ -17,13 +17,11 @@ from referrals.security.access import requires
 from referrals.security.permissions import Permission
 from referrals.services import amend
 from referrals.services.errors import InvalidInput, NotFound
-from referrals.web.forms import DayMonthYearField, attach_errors, error_list, london_moment, options
+from referrals.web.forms import DayMonthYearField, attach_errors, error_list, london_moment
 from referrals.web.intake_form import AdultForm, ChildForm, adult_input, child_input, yes_no
 from referrals.web.requests import actor
 
 bp = Blueprint("amend", __name__, url_prefix="/desk/incidents")
-
-CHANGE = options([("yes", "Yes"), ("no", "No")])
 
 
 def _reason_field(label: str) -> TextAreaField:
@@ -45,42 +43,17 @@ class AddAdultForm(AddChildForm):
     person = FormField(AdultForm)
 
 
-class ChildCorrection(Form):
-    given_name = StringField("First name", widget=GovTextInput())
-    family_name = StringField("Last name", widget=GovTextInput())
-    date_of_birth = DayMonthYearField("Date of birth")
-    address = StringField("Address", widget=GovTextInput())
-    lives_there = RadioField(
-        "Does the child live at the incident address?",
-        choices=CHANGE,
-        widget=GovRadioInput(),
-        validate_choice=False,
-    )
-    present = RadioField(
-        "Was the child present?", choices=CHANGE, widget=GovRadioInput(), validate_choice=False
-    )
-    present_where = StringField("Where was the child during the incident?", widget=GovTextInput())
-    spoken_to = RadioField(
-        "Did officers speak to the child?",
-        choices=CHANGE,
-        widget=GovRadioInput(),
-        validate_choice=False,
-    )
-    voice = TextAreaField("What the child said", widget=GovTextArea())
-    known_to_social_care = RadioField(
-        "Is the child already known to children's social care?",
-        choices=CHANGE,
-        widget=GovRadioInput(),
-        validate_choice=False,
-    )
+class ChildCorrection(ChildForm):
+    """The intake form's questions about a child, less those that would change routing (a
+    school or borough corrected after sending is a new recipient: re-route instead)."""
+
+    borough = None
+    school_urn = None
+    home_educated = None
 
 
-class AdultCorrection(Form):
-    given_name = StringField("First name", widget=GovTextInput())
-    family_name = StringField("Last name", widget=GovTextInput())
-    date_of_birth = DayMonthYearField("Date of birth")
-    address = StringField("Address", widget=GovTextInput())
-    phone = StringField("Phone number", widget=GovTextInput())
+class AdultCorrection(AdultForm):
+    role = None
 
 
 class CorrectChildForm(FlaskForm):
