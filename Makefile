@@ -23,12 +23,12 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed ## Create the virtual environment and install the desk with its tools
 
-static/build/.built: package.json assets/app.scss assets/app.mjs
+static/build/.built: package.json assets/app.scss assets/app.mjs assets/webauthn.mjs
 	npm install --no-audit --no-fund --silent
 	mkdir -p static/build
 	npx sass --load-path=node_modules --no-source-map --style=compressed --quiet-deps assets/app.scss static/build/app.css
 	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js static/build/
-	cp assets/app.mjs static/build/app.mjs
+	cp assets/app.mjs assets/webauthn.mjs static/build/
 	touch $@
 
 assets: static/build/.built ## Build the front-end (GOV.UK Frontend from npm, without the GOV.UK brand)
@@ -42,6 +42,7 @@ MAIL_PORT ?= 8025
 run: install assets db ## Start the desk with demo data on http://127.0.0.1:$(PORT), its scheduler and a mail catcher
 	@echo "Serving the referral desk on http://127.0.0.1:$(PORT) (Ctrl-C stops all three processes)"
 	@echo "E-mails are caught on 127.0.0.1:$(MAIL_PORT) and saved in instance/mail/"
+	@echo "After the password, give a code: REFERRALS_ENV=development $(FLASK) demo code EMAIL prints a demo user's current one"
 	@trap 'kill 0' INT TERM EXIT; \
 	  $(FLASK) mailcatcher --port $(MAIL_PORT) & sleep 1; \
 	  SMTP_PORT=$(MAIL_PORT) $(FLASK) scheduler & \

@@ -139,6 +139,9 @@ class Settings:
     relay_seconds: float = 15
     outbox_max_attempts: int = 5
     outbox_lease_seconds: int = 300
+    trusted_proxies: int = 0
+    audit_anchor_dir: Path = Path("instance/audit-anchors")
+    anchor_minutes: int = 5
 
     @property
     def is_production(self) -> bool:
@@ -210,6 +213,11 @@ class Settings:
             relay_seconds=_seconds(env, "RELAY_SECONDS", 15),
             outbox_max_attempts=_int(env, "OUTBOX_MAX_ATTEMPTS", 5),
             outbox_lease_seconds=_int(env, "OUTBOX_LEASE_SECONDS", 300),
+            trusted_proxies=_int(env, "TRUSTED_PROXIES", 0, minimum=0),
+            audit_anchor_dir=Path(
+                env.get("AUDIT_ANCHOR_DIR", "") or instance_path / "audit-anchors"
+            ).resolve(),
+            anchor_minutes=_int(env, "ANCHOR_MINUTES", 5),
         )
 
 

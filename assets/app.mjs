@@ -27,3 +27,8 @@ if (target && target.tagName === 'DETAILS') {
 if (document.querySelector('[data-print="now"]')) {
   window.addEventListener('load', () => window.print())
 }
+
+// Security keys: only on the pages that offer one.
+if (document.querySelector('form[data-webauthn]')) {
+  import('./webauthn.mjs')
+}

@@ -11,6 +11,7 @@ from flask_wtf.csrf import CSRFError
 from jinja2 import ChainableUndefined, ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
 
@@ -78,11 +79,17 @@ def create_app(settings: Settings) -> Flask:
     with app.app_context():
         configure_engine(db.engine)
 
+    if settings.trusted_proxies:
+        # TLS ends at a proxy: believe its X-Forwarded-For/-Proto/-Host/-Port, from that many hops.
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n
+        )
     app.url_map.converters["id"] = RecordIdConverter
     _register_sessions()
     _register_blueprints(app)
     _register_request_cycle(app)
-    _register_errors(app)
+    _register_errors(app, settings)
     _register_templates(app)
 
     from referrals import cli
@@ -156,7 +163,17 @@ def _register_request_cycle(app: Flask) -> None:
         return headers.apply(response)
 
 
-def _register_errors(app: Flask) -> None:
+PLAIN_HTTP = (
+    "This address uses plain HTTP, so your browser will not keep the sign-in cookie and nothing "
+    "can be submitted. Use the desk's https:// address. If HTTPS ends at a proxy or load "
+    "balancer in front of the desk, its administrator sets TRUSTED_PROXIES to the number of "
+    "proxies so that the desk can see the original request was secure."
+)
+
+
+def _register_errors(app: Flask, settings: Settings) -> None:
+    from referrals.services import throttle
+
     messages = {
         400: (
             "Something in the request was not valid",
@@ -177,12 +194,29 @@ def _register_errors(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> tuple[str, int]:
         db.session.rollback()
+        if settings.is_production and not request.is_secure:
+            return render_template(
+                "errors/error.html",
+                title="The desk must be reached over HTTPS",
+                body=PLAIN_HTTP,
+            ), 400
         return render_template(
             "errors/error.html",
             title="Your form could not be checked",
             body="The page had expired or came from elsewhere. Nothing was saved. "
             "Go back, reload the page and submit it again.",
         ), 400
+
+    @app.errorhandler(throttle.Throttled)
+    def throttled(error: throttle.Throttled) -> Response:
+        g.commit_despite_error = True  # the refusal is audited
+        response = Response(
+            render_template("errors/error.html", title="Too many attempts", body=str(error)),
+            status=429,
+            mimetype="text/html",
+        )
+        response.headers["Retry-After"] = str(error.retry_after)
+        return response
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> tuple[str, int] | HTTPException:
@@ -212,7 +246,7 @@ def _register_templates(app: Flask) -> None:
     from referrals.security.permissions import Permission, role_has
 
     def can(permission: str) -> bool:
-        return bool(current_user.is_authenticated) and role_has(
+        return bool(current_user.is_authenticated and current_user.complete) and role_has(
             current_user.role, Permission(permission)
         )
 

@@ -15,14 +15,16 @@ from pathlib import Path
 from typing import Any
 
 import click
+import pyotp
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
+from sqlalchemy import select
 
 from referrals import clock, demo, mailcatcher
 from referrals.extensions import db
 from referrals.intake_json import parse_notification
 from referrals.jobs import scheduler
-from referrals.models.user import Role
+from referrals.models.user import Role, User
 from referrals.runtime import runtime
 from referrals.services import (
     admin,
@@ -138,9 +140,47 @@ def verify_command() -> None:
     sys.exit(1)
 
 
+def _not_in_production(what: str) -> None:
+    if runtime().settings.is_production:
+        raise click.ClickException(
+            f"{what} is refused in production: demo accounts have published passwords and "
+            "authenticator secrets. Use it on a development or test desk only."
+        )
+
+
+@users_cli.command("reset-factors")
+@click.argument("email")
+def reset_factors_command(email: str) -> None:
+    """Remove a user's second factors and end their sessions (e.g. the only administrator lost
+    their phone); they enrol a new one at their next sign-in."""
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise click.ClickException(f"no user with the e-mail address {email}")
+    admin.reset_factors(Actor.system("cli"), user)
+    db.session.commit()
+    click.echo(f"second factors of {user.email} removed; they set up a new one at next sign-in")
+
+
+@demo_cli.command("code")
+@click.argument("email")
+def demo_code(email: str) -> None:
+    """Print a demo user's current authenticator code (their secret is synthetic and public)."""
+    _not_in_production("flask demo code")
+    user = demo.demo_user(email)
+    if user is None:
+        raise click.ClickException(
+            f"{email} is not a demo user; demo users: "
+            + ", ".join(u.email for u in demo.DEMO_USERS)
+        )
+    totp = pyotp.TOTP(user.totp_secret)
+    left = totp.interval - int(time.time()) % totp.interval
+    click.echo(f"{totp.now()}  (for {user.email}; changes in {left} s, and each code works once)")
+
+
 @demo_cli.command("load")
 def demo_load() -> None:
     """Load synthetic demo data if the database is empty; print the demo sign-ins."""
+    _not_in_production("flask demo load")
     if demo.is_empty():
         demo.load_reference_data()
         demo.load_users()
@@ -151,9 +191,10 @@ def demo_load() -> None:
         click.echo(f"demo data loaded: {report.created} synthetic incidents, {sent} referrals sent")
     else:
         click.echo("database already holds data: kept as it is")
-    click.echo("\nDemo sign-ins (synthetic, development only):")
+    click.echo("\nDemo sign-ins (synthetic, development only): password, then a code from an")
+    click.echo("authenticator app holding the secret, or from `flask --app wsgi demo code EMAIL`.")
     for u in demo.DEMO_USERS:
-        click.echo(f"  {u.role.label:<14} {u.email:<28} {u.password}")
+        click.echo(f"  {u.role.label:<14} {u.email:<24} {u.password:<24} {u.totp_secret}")
 
 
 @demo_cli.command("generate")
@@ -180,6 +221,7 @@ def demo_load() -> None:
 )
 def demo_generate(incidents: int, batch: int, seed: int, years: float, no_sync: bool) -> None:
     """Add N synthetic incidents of realistic shape, with referrals and partner responses."""
+    _not_in_production("flask demo generate")
     begun = time.perf_counter()
     made = reference_agencies.ensure_reference_data()
     db.session.commit()

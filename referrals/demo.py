@@ -3,6 +3,8 @@ few synthetic incidents imported through the same path as any notification. Neve
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import random
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -16,7 +18,7 @@ from referrals.models.agency import Agency, AgencyKind
 from referrals.models.incident import Incident, IncidentStatus
 from referrals.models.user import Role
 from referrals.reference import BOROUGHS
-from referrals.services import admin, reference_agencies, routing
+from referrals.services import admin, factors, reference_agencies, routing
 from referrals.services.actors import Actor
 from referrals.synthetic import GIVEN, SCHOOL_KINDS, SCHOOL_WORDS, STREETS
 
@@ -43,6 +45,18 @@ class DemoUser:
     role: Role
     password: str
     agency_code: str | None = None
+
+    @property
+    def totp_secret(self) -> str:
+        """The authenticator secret this demo user is enrolled with: synthetic, derived from
+        the address and published in the README, so a newcomer can sign in (``flask demo
+        code EMAIL`` prints the current code)."""
+        digest = hashlib.sha256(f"synthetic demo authenticator|{self.email}".encode()).digest()
+        return base64.b32encode(digest[:20]).decode()
+
+
+def demo_user(email: str) -> DemoUser | None:
+    return next((u for u in DEMO_USERS if u.email == email.strip().lower()), None)
 
 
 DEMO_USERS = (
@@ -124,7 +138,7 @@ def school_plan() -> list[tuple[str, int, str]]:
 def load_users() -> list[DemoUser]:
     codes = {a.code: a.id for a in db.session.scalars(select(Agency))}
     for u in DEMO_USERS:
-        admin.create_user(
+        user = admin.create_user(
             DEMO_ACTOR,
             admin.UserInput(
                 email=u.email,
@@ -134,6 +148,7 @@ def load_users() -> list[DemoUser]:
             ),
             u.password,
         )
+        factors.add_totp(DEMO_ACTOR, user.id, u.totp_secret, "Demo authenticator")
     return list(DEMO_USERS)
 
 

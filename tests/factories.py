@@ -10,17 +10,20 @@ from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
+from werkzeug.test import TestResponse
 
 from referrals import clock
 from referrals.extensions import db
 from referrals.models.agency import Agency, AgencyKind
 from referrals.models.incident import Incident, PersonRole, RiskGrade
-from referrals.models.user import Role, User
-from referrals.services import admin, intake
+from referrals.models.user import RecoveryCode, Role, User
+from referrals.services import admin, factors, intake
 from referrals.services.actors import Actor
 from referrals.services.intake import AdultInput, ChildInput, IncidentInput
 
 PASSWORD = "correct-battery-horse-staple"
+TOTP_SECRET = "DESKTESTSECRETAAAAAAAAAAAAAAAAAA"  # synthetic: every test user's authenticator app
 LAMBETH = "E09000022"
 SOUTHWARK = "E09000028"
 _counter = itertools.count(1)
@@ -57,9 +60,12 @@ def make_user(
     agency: Agency | None = None,
     email: str | None = None,
     password: str = PASSWORD,
+    factor: bool = True,
 ) -> User:
+    """A user with this password and (unless ``factor=False``) an authenticator app whose
+    secret is :data:`TOTP_SECRET`."""
     n = next(_counter)
-    return admin.create_user(
+    user = admin.create_user(
         SYSTEM,
         admin.UserInput(
             email=email or f"{role.value}{n}@desk.example",
@@ -69,6 +75,9 @@ def make_user(
         ),
         password,
     )
+    if factor:
+        factors.add_totp(SYSTEM, user.id, TOTP_SECRET, "Test app")
+    return user
 
 
 def child(**overrides: Any) -> ChildInput:
@@ -156,14 +165,42 @@ def csrf_from(html: str) -> str:
     return match[1]
 
 
+def one_time_code(app: Flask, email: str) -> str:
+    """A fresh recovery code for this user: a second factor that any number of sign-ins in the
+    same 30 seconds (or at one frozen test time) can each use, unlike an app's code."""
+    code = f"test-{next(_counter):06d}"
+    with app.app_context():
+        user_id = db.session.scalar(select(User.id).where(User.email == email))
+        assert user_id, f"no user {email}"
+        db.session.add(RecoveryCode(user_id=user_id, code_hash=factors.recovery_hash(code)))
+        db.session.commit()
+    return code
+
+
 def sign_in(client: FlaskClient, email: str, password: str = PASSWORD) -> str:
-    """Sign in through the real form; return a CSRF token valid for the new session."""
+    """Sign in through the real forms (password, then a second factor); return a CSRF token
+    valid for the new session."""
     page = client.get("/sign-in")
     response = client.post(
         "/sign-in", data={"email": email, "password": password, "csrf_token": csrf_from(page.text)}
     )
     assert response.status_code == 302, response.text[:500]
+    assert response.headers["Location"].endswith("/sign-in/factor"), response.headers["Location"]
+    response = pass_factor(client, email)
+    assert response.status_code == 302, response.text[:500]
     return csrf_from(client.get("/account/password").text)
+
+
+def pass_factor(client: FlaskClient, email: str, code: str | None = None) -> TestResponse:
+    """The second-factor step after a correct password: a fresh recovery code unless given."""
+    step = client.get("/sign-in/factor")
+    return client.post(
+        "/sign-in/factor",
+        data={
+            "code": code or one_time_code(client.application, email),
+            "csrf_token": csrf_from(step.text),
+        },
+    )
 
 
 def count(app: Flask, model: type[Any]) -> int:

@@ -38,15 +38,28 @@ from referrals.models.referral import (
     Transition,
 )
 from referrals.models.routing import RoutingChange, RoutingRule, RuleCode
-from referrals.models.user import Role, User, UserSession
+from referrals.models.user import (
+    AccountToken,
+    Attempt,
+    FactorKind,
+    RecoveryCode,
+    Role,
+    Stage,
+    TokenPurpose,
+    User,
+    UserFactor,
+    UserSession,
+)
 
 __all__ = [
     "ADULT_ROLES",
     "AWAITING",
     "MOVES",
     "OPEN_STATES",
+    "AccountToken",
     "Agency",
     "AgencyKind",
+    "Attempt",
     "AuditEvent",
     "AuditKind",
     "Chase",
@@ -58,6 +71,7 @@ __all__ = [
     "Escalation",
     "EscalationPolicy",
     "EscalationStep",
+    "FactorKind",
     "Incident",
     "IncidentAmendment",
     "IncidentPerson",
@@ -68,6 +82,7 @@ __all__ = [
     "Person",
     "PersonKind",
     "PersonRole",
+    "RecoveryCode",
     "Referral",
     "ReferralEvent",
     "ReferralMessage",
@@ -81,7 +96,10 @@ __all__ = [
     "SchedulerHeartbeat",
     "SchoolClosure",
     "SealedValue",
+    "Stage",
+    "TokenPurpose",
     "Transition",
     "User",
+    "UserFactor",
     "UserSession",
 ]

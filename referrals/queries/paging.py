@@ -29,9 +29,9 @@ class Cursor:
             raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
             moment_text, _, id_text = raw.partition("|")
             moment = datetime.fromisoformat(moment_text)
-            if moment.tzinfo is None:
+            if moment.tzinfo is None or not id_text.isdigit() or len(id_text) > 10:
                 return None
-            return cls(moment, int(id_text))
+            return cls(moment, min(int(id_text), 2**31 - 1))
         except (ValueError, binascii.Error, UnicodeDecodeError):
             return None
 

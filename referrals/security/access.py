@@ -1,8 +1,10 @@
 """Deny by default: every view declares what it needs; a global guard enforces it.
 
 ``@requires(Permission.X)`` and ``@public`` mark the view function; :func:`guard` runs before
-every request and refuses any endpoint that carries no mark. A test walks ``app.url_map`` and fails
-on any route whose view is unmarked, so a forgotten decorator cannot ship.
+every request and refuses any endpoint that carries no mark. A test walks ``app.url_map`` and
+fails on any route whose view is unmarked, so a forgotten decorator cannot ship. A session that
+has shown the password but not yet the second factor reaches only views also marked
+``@before_factor``.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 PUBLIC: Final = "public"
 ATTRIBUTE: Final = "required_permission"
+BEFORE_FACTOR: Final = "open_before_second_factor"
 # Endpoints Flask itself registers, whose view functions we cannot mark.
 BUILTIN_PUBLIC_ENDPOINTS: Final = frozenset({"static"})
 
@@ -35,6 +38,13 @@ def requires(permission: Permission) -> Callable[[F], F]:
 
 def public(view: F) -> F:
     setattr(view, ATTRIBUTE, PUBLIC)
+    return view
+
+
+def before_factor(view: F) -> F:
+    """Mark a view that a partial session (password right, second factor still to come) may
+    reach: the second-factor step, enrolment and sign-out. Every other view waits for both."""
+    setattr(view, BEFORE_FACTOR, True)
     return view
 
 
@@ -57,6 +67,10 @@ def guard() -> Response | None:
         return None
     if not current_user.is_authenticated:
         return redirect(url_for("auth.sign_in", next=safe_next(request.full_path)))
+    if not current_user.complete and not getattr(
+        current_app.view_functions[endpoint], BEFORE_FACTOR, False
+    ):
+        return redirect(url_for("auth.factor"))
     if not isinstance(needed, Permission) or not role_has(current_user.role, needed):
         abort(403)
     return None

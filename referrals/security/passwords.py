@@ -37,13 +37,19 @@ def check_policy(password: str, *, email: str = "") -> None:
         raise PasswordPolicyError("Password must not be your e-mail address")
 
 
+# An invited user's stored hash until they set their own: nothing verifies against it.
+NO_PASSWORD = "!unset"  # noqa: S105 - a marker, not a password
+
+
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
-    """Constant-shape check: an unknown user costs one argon2 verification too."""
+    """Constant-shape check: an unknown user, or one who has not set a password yet (an open
+    invitation), costs one argon2 verification too."""
+    usable = password_hash if password_hash and password_hash.startswith("$argon2") else None
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _hasher.verify(usable or _DUMMY_HASH, password) and usable is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False

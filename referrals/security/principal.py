@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_login import UserMixin
 
-from referrals.models.user import Role, User, UserSession
+from referrals.models.user import Role, Stage, User, UserSession
 
 
 class Principal(UserMixin):  # type: ignore[misc]  # flask_login ships no type hints
@@ -22,6 +22,12 @@ class Principal(UserMixin):  # type: ignore[misc]  # flask_login ships no type h
         self.display_name: str = user.display_name
         self.email: str = user.email
         self._active: bool = user.active
+        self.stage: Stage = session.stage
+
+    @property
+    def complete(self) -> bool:
+        """Signed in with both factors (until then only the second-factor step is open)."""
+        return self.stage is Stage.FULL
 
     def get_id(self) -> str:
         # Flask-Login keeps this in the signed cookie: the random session token, not the user id.

@@ -12,13 +12,13 @@ from referrals.db import text_limit
 from referrals.extensions import db
 from referrals.models.agency import Agency, AgencyKind
 from referrals.models.audit import AuditKind
-from referrals.models.user import Role, User
+from referrals.models.user import Role, TokenPurpose, User
 from referrals.profiles import profile
 from referrals.reference import BOROUGHS
 from referrals.security import passwords
-from referrals.services import audit, auth
+from referrals.services import account_links, audit, auth, factors
 from referrals.services.actors import Actor
-from referrals.services.errors import InvalidInput
+from referrals.services.errors import DomainError, InvalidInput
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PHONE_PATTERN = re.compile(r"[0-9 +()\-]{6,30}")
@@ -252,19 +252,21 @@ def _validate_user(data: UserInput, existing: User | None) -> dict[str, str]:
     return errors
 
 
-def create_user(actor: Actor, data: UserInput, password: str) -> User:
+def create_user(actor: Actor, data: UserInput, password: str | None) -> User:
+    """A user with this password, or (``None``) with none yet: see :func:`invite_user`."""
     errors = _validate_user(data, None)
-    try:
-        passwords.check_policy(password, email=data.email)
-    except passwords.PasswordPolicyError as exc:
-        errors["password"] = str(exc)
+    if password is not None:
+        try:
+            passwords.check_policy(password, email=data.email)
+        except passwords.PasswordPolicyError as exc:
+            errors["password"] = str(exc)
     if errors:
         raise InvalidInput(errors)
     assert data.role is not None
     user = User(
         email=auth.normalise_email(data.email),
         display_name=data.display_name.strip(),
-        password_hash=passwords.hash_password(password),
+        password_hash=passwords.hash_password(password) if password else passwords.NO_PASSWORD,
         role=data.role,
         agency_id=data.agency_id,
         active=data.active,
@@ -282,13 +284,33 @@ def create_user(actor: Actor, data: UserInput, password: str) -> User:
     return user
 
 
-def update_user(actor: Actor, user: User, data: UserInput, new_password: str = "") -> User:
+def invite_user(actor: Actor, data: UserInput) -> User:
+    """Create the user with no password and e-mail them a single-use link to set their own
+    (nobody else ever knows it); they enrol a second factor straight after."""
+    user = create_user(actor, data, None)
+    account_links.issue(actor, user, TokenPurpose.INVITATION)
+    return user
+
+
+def send_invitation(actor: Actor, user: User) -> None:
+    """A fresh invitation link (the earlier one stops working), e.g. when the first expired."""
+    if not user.active:
+        raise DomainError("This user is not active: make them active first")
+    account_links.issue(actor, user, TokenPurpose.INVITATION)
+
+
+def reset_factors(actor: Actor, user: User) -> None:
+    """A user lost their second factor: every factor and recovery code goes, every session of
+    theirs ends, and they enrol a new factor at their next sign-in."""
+    factors.clear_all(user.id)
+    auth.end_all_sessions(user.id, "factors_reset")
+    audit.record(actor, AuditKind.SECURITY, "factor.reset", "user", user.id)
+
+
+def update_user(actor: Actor, user: User, data: UserInput) -> User:
+    """Change a user's details. Nobody sets another person's password: see
+    :func:`send_invitation` and the user's own reset link."""
     errors = _validate_user(data, user)
-    if new_password:
-        try:
-            passwords.check_policy(new_password, email=data.email)
-        except passwords.PasswordPolicyError as exc:
-            errors["password"] = str(exc)
     if errors:
         raise InvalidInput(errors)
     assert data.role is not None
@@ -296,18 +318,16 @@ def update_user(actor: Actor, user: User, data: UserInput, new_password: str = "
         user.role is not data.role
         or user.agency_id != data.agency_id
         or (user.active and not data.active)
-        or bool(new_password)
+        or auth.normalise_email(data.email) != user.email
     )
     user.email = auth.normalise_email(data.email)
     user.display_name = data.display_name.strip()
     user.role = data.role
     user.agency_id = data.agency_id
     user.active = data.active
-    if new_password:
-        user.password_hash = passwords.hash_password(new_password)
     db.session.flush()
     if access_changed:
-        # A role change, a move of agency, a disable or a reset ends every open session now.
+        # A role change, a move of agency, a disable or a new address ends every session now.
         auth.end_all_sessions(user.id, "access_changed")
     audit.record(
         actor,

@@ -10,13 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 
 from referrals import clock
 from referrals.db import text_limit
 from referrals.extensions import db
 from referrals.models.audit import AuditEvent, AuditKind
-from referrals.models.identity import SealedValue
 from referrals.models.incident import (
     Incident,
     IncidentAmendment,
@@ -223,8 +222,7 @@ def correct_person(
     if {"given_name", "family_name", "date_of_birth"} & set(wanted):
         _relink(actor, incident, link, merged)
     db.session.flush()
-    if old_ids:
-        db.session.execute(delete(SealedValue).where(SealedValue.id.in_(old_ids)))
+    identity_store.forget(old_ids)
     if {"given_name", "family_name"} & set(wanted):
         name_search.index(
             db.session.scalars(select(Referral).where(Referral.subject_id == link.id))
@@ -367,7 +365,7 @@ def correct_incident(
         old.append(incident.summary_sealed_id)
         incident.summary_sealed_id = identity_store.seal("incident.summary", wanted["summary"]).id
     db.session.flush()
-    db.session.execute(delete(SealedValue).where(SealedValue.id.in_(old)))
+    identity_store.forget(old)
     _record(
         actor,
         incident,

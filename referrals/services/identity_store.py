@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import event, insert, select
+from sqlalchemy import delete, event, insert, select
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 from referrals.extensions import db
@@ -112,6 +112,15 @@ def loads(text: str | None) -> dict[str, Any]:
     """A sealed JSON value (an identity), opened: an empty dict for none."""
     loaded: dict[str, Any] = json.loads(text) if text else {}
     return loaded
+
+
+def forget(value_ids: Iterable[str]) -> None:
+    """Delete sealed values that nothing points at any more (a removed factor's secret, a
+    corrected detail's old value): deleted, not hidden."""
+    wanted = [v for v in value_ids if v]
+    if wanted:
+        write_pending(db.session())
+        db.session.execute(delete(SealedValue).where(SealedValue.id.in_(wanted)))
 
 
 def rotate(batch: int = 500) -> int:

@@ -30,7 +30,12 @@ TEMPLATES = {
     "desk_deadline": "The desk's {waiting} deadline passed: incident {ref} is not sent yet",
     "desk_declined": "Referral {ref} for {agency} was declined: it needs the desk",
     "desk_question": "Referral {ref} for {agency}: the partner asks the desk a question",
+    "invitation": "You are invited to the referral desk",
+    "password_reset": "Reset your referral desk password",
 }
+# E-mails whose link is a secret (a single-use sign-up or reset link): once sent, the outbox
+# keeps no copy of the body.
+CARRIES_A_SECRET = frozenset({"invitation", "password_reset"})
 # Templates for the desk's own people: their link opens the desk's page, not the portal's.
 FOR_THE_DESK = frozenset({"supervisor", "desk_declined", "desk_question"})
 WAITING = {
@@ -88,6 +93,14 @@ def incident_context(incident: Incident, desk_clock: DeskClock) -> MailContext:
         link=f"{runtime().settings.base_url}/desk/incidents/{incident.id}",
         step="desk_deadline",
         waiting=WAITING[desk_clock],
+    )
+
+
+def queue_account(template: str, to_address: str, link: str, expires_at: datetime) -> OutboxMessage:
+    """An invitation or a reset link, to the address on file. It names no case and no person."""
+    return queue_context(
+        to_address,
+        MailContext(reference="", agency="", due_at=_when(expires_at), link=link, step=template),
     )
 
 

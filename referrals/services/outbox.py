@@ -11,8 +11,10 @@ from sqlalchemy.sql.elements import ColumnElement
 from referrals.db import text_limit
 from referrals.extensions import db
 from referrals.models.outbox import OutboxMessage, OutboxState
+from referrals.services import notify
 
 BACKOFF_BASE_SECONDS = 30
+SCRUBBED = "(Sent. The single-use link it held is not kept.)"
 
 
 def _ready(now: datetime, lease: timedelta) -> ColumnElement[bool]:
@@ -51,6 +53,16 @@ def mark_sent(message_id: int, worker: str, now: datetime) -> None:
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id, OutboxMessage.claimed_by == worker)
         .values(state=OutboxState.SENT, sent_at=now, last_error=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == message_id,
+            OutboxMessage.state == OutboxState.SENT,
+            OutboxMessage.template.in_(notify.CARRIES_A_SECRET),
+        )
+        .values(body=SCRUBBED)
         .execution_options(synchronize_session=False)
     )
 

@@ -6,13 +6,12 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxInput,
-    GovPasswordInput,
     GovSelect,
     GovTextInput,
 )
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
-from wtforms import BooleanField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 
 from referrals.extensions import db
@@ -20,11 +19,12 @@ from referrals.models.agency import Agency, AgencyKind
 from referrals.models.user import Role, User
 from referrals.reference import borough_choices
 from referrals.security.access import requires
+from referrals.security.passwords import NO_PASSWORD
 from referrals.security.permissions import Permission
-from referrals.services import admin
-from referrals.services.errors import InvalidInput
+from referrals.services import admin, factors
+from referrals.services.errors import DomainError, InvalidInput
 from referrals.web.forms import attach_errors, error_list, options
-from referrals.web.requests import actor
+from referrals.web.requests import MAX_PAGE, actor, bounded_int, int_arg
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 PAGE_SIZE = 50
@@ -79,9 +79,6 @@ class UserForm(FlaskForm):
     agency_id = SelectField(
         "Agency", description="Partner users only", widget=GovSelect(), validate_choice=False
     )
-    password = PasswordField(
-        "Password", description="At least 12 characters", widget=GovPasswordInput()
-    )
     active = BooleanField("Active", widget=GovCheckboxInput(), default=True)
 
 
@@ -119,7 +116,7 @@ def _user_input(form: UserForm) -> admin.UserInput:
         email=form.email.data or "",
         display_name=form.display_name.data or "",
         role=Role(form.role.data) if form.role.data in roles else None,
-        agency_id=int(agency) if agency.isdigit() else None,
+        agency_id=bounded_int(agency),
         active=bool(form.active.data),
     )
 
@@ -128,7 +125,7 @@ def _user_input(form: UserForm) -> admin.UserInput:
 @requires(Permission.MANAGE_AGENCIES)
 def agencies() -> str:
     kind = request.args.get("kind", "")
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = int_arg("page", MAX_PAGE) or 1
     stmt = select(Agency)
     if kind in {k.value for k in AgencyKind}:
         stmt = stmt.where(Agency.kind == AgencyKind(kind))
@@ -189,7 +186,7 @@ def edit_agency(agency_id: int) -> str | Response | tuple[str, int]:
 @bp.route("/users")
 @requires(Permission.MANAGE_USERS)
 def users() -> str:
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = int_arg("page", MAX_PAGE) or 1
     total = db.session.scalar(select(func.count(User.id))) or 0
     rows = db.session.scalars(
         select(User).order_by(User.role, User.email).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
@@ -210,13 +207,16 @@ def new_user() -> str | Response | tuple[str, int]:
     form.agency_id.choices = _agency_choices()
     if request.method == "POST":
         try:
-            user = admin.create_user(actor(), _user_input(form), form.password.data or "")
+            user = admin.invite_user(actor(), _user_input(form))
         except InvalidInput as invalid:
             attach_errors(form, invalid.errors)
         else:
-            flash(f"User {user.email} created.")
+            flash(
+                f"Invitation sent to {user.email}. The link works once, for 7 days: they set "
+                "their own password and a second factor."
+            )
             return redirect(url_for("admin.users"))
-    return _form_page("admin/user_form.html", form, title="Add a user", new=True)
+    return _form_page("admin/user_form.html", form, title="Invite a user", new=True)
 
 
 @bp.route("/users/<id:user_id>/edit", methods=["GET", "POST"])
@@ -228,16 +228,48 @@ def edit_user(user_id: int) -> str | Response | tuple[str, int]:
     if request.method == "GET":
         form.role.data = user.role.value
         form.agency_id.data = str(user.agency_id or "")
-        form.password.description = "Leave blank to keep the current password"
     else:
         try:
-            admin.update_user(actor(), user, _user_input(form), form.password.data or "")
+            admin.update_user(actor(), user, _user_input(form))
         except InvalidInput as invalid:
             attach_errors(form, invalid.errors)
         else:
             flash(f"User {user.email} saved. Any change of access signed them out everywhere.")
             return redirect(url_for("admin.users"))
-    return _form_page("admin/user_form.html", form, title=f"Edit {user.email}", new=False)
+    return _form_page(
+        "admin/user_form.html",
+        form,
+        title=f"Edit {user.email}",
+        new=False,
+        user=user,
+        factor_count=len(factors.factors_of(user.id)),
+        invited=user.password_hash == NO_PASSWORD,
+    )
+
+
+@bp.route("/users/<id:user_id>/invitation", methods=["POST"])
+@requires(Permission.MANAGE_USERS)
+def send_invitation(user_id: int) -> Response:
+    user = db.session.get(User, user_id) or abort(404)
+    try:
+        admin.send_invitation(actor(), user)
+    except DomainError as refused:
+        flash(str(refused), "refused")
+    else:
+        flash(f"A new invitation link was sent to {user.email}; any earlier link stopped working.")
+    return redirect(url_for("admin.edit_user", user_id=user.id))
+
+
+@bp.route("/users/<id:user_id>/reset-factors", methods=["POST"])
+@requires(Permission.MANAGE_USERS)
+def reset_factors(user_id: int) -> Response:
+    user = db.session.get(User, user_id) or abort(404)
+    admin.reset_factors(actor(), user)
+    flash(
+        f"Second factors of {user.email} removed and their sessions ended. They set up a new "
+        "one when they next sign in."
+    )
+    return redirect(url_for("admin.edit_user", user_id=user.id))
 
 
 def _form_page(template: str, form: FlaskForm, **context: object) -> str | tuple[str, int]:

@@ -12,6 +12,7 @@ from referrals.queries import audit as audit_queries
 from referrals.security.access import requires
 from referrals.security.permissions import Permission
 from referrals.services import audit
+from referrals.web.requests import int_arg
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 PAGE_SIZE = 50
@@ -46,7 +47,7 @@ def events() -> tuple[str, int] | str:
         date_from=_date_arg("date_from", errors),
         date_to=_date_arg("date_to", errors),
     )
-    before = request.args.get("before", type=int)
+    before = int_arg("before")
     rows = audit_queries.events(filters, before_seq=before, page_size=PAGE_SIZE)
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]

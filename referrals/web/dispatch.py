@@ -95,8 +95,8 @@ def change_recipient(incident_id: int, action: str) -> str | Response | tuple[st
             routing.change_recipient(
                 actor(),
                 incident.id,
-                int(subject) if subject.isdigit() else 0,
-                int(agency) if agency.isdigit() else 0,
+                bounded_int(subject) or 0,
+                bounded_int(agency) or 0,
                 add=action == "add",
                 reason=form.reason.data or "",
             )
@@ -115,8 +115,8 @@ def change_recipient(incident_id: int, action: str) -> str | Response | tuple[st
         incident=incident,
         action=action,
         errors=errors,
-        agency=db.session.get(Agency, int(form.agency.data))
-        if (form.agency.data or "").isdigit()
+        agency=db.session.get(Agency, chosen)
+        if (chosen := bounded_int(form.agency.data))
         else None,
     )
     return (page, 400) if errors else page
@@ -126,9 +126,9 @@ def change_recipient(incident_id: int, action: str) -> str | Response | tuple[st
 @requires(Permission.SEND_REFERRALS)
 def send(incident_id: int) -> Response | tuple[str, int]:
     waivers = {
-        int(k.removeprefix("waiver-")): v
+        person: v
         for k, v in request.form.items()
-        if k.startswith("waiver-") and k.removeprefix("waiver-").isdigit()
+        if k.startswith("waiver-") and (person := bounded_int(k.removeprefix("waiver-")))
     }
     try:
         referrals = routing.send(actor(), incident_id, waivers)

@@ -14,6 +14,7 @@ from referrals.web.forms import enum_or_none
 
 E = TypeVar("E", bound=Enum)
 MAX_ID = 2**31 - 1  # the largest id a database column holds on every engine
+MAX_PAGE = 100_000  # a page number beyond any list the desk holds
 
 
 def actor() -> Actor:

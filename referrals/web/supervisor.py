@@ -17,15 +17,10 @@ from referrals.services import deadlines, supervision
 from referrals.services.errors import InvalidInput, NotFound
 from referrals.web.dispatch import act_on_referral
 from referrals.web.forms import london_moment
-from referrals.web.requests import actor
+from referrals.web.requests import actor, bounded_int, int_arg
 from referrals.web.supervisor_forms import ExtendForm, ReassignForm
 
 bp = Blueprint("supervisor", __name__, url_prefix="/supervisor")
-
-
-def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() and len(value) < 10 else None
 
 
 @bp.route("/")
@@ -34,8 +29,8 @@ def board() -> str:
     risk = request.args.get("risk", "")
     borough = request.args.get("borough", "")
     filters = board_queries.BoardFilters(
-        agency_id=_int_arg("agency"),
-        owner_id=_int_arg("owner"),
+        agency_id=int_arg("agency"),
+        owner_id=int_arg("owner"),
         borough=borough if borough in BOROUGHS else None,
         risk=RiskGrade(risk) if risk in {g.value for g in RiskGrade} else None,
     )
@@ -83,7 +78,7 @@ def reassign(referral_id: int) -> Response | tuple[str, int]:
 
     def run() -> str:
         owner = form.owner_id.data or ""
-        owner_id = int(owner) if owner.isdigit() and len(owner) < 10 else 0
+        owner_id = bounded_int(owner) or 0
         supervision.reassign(actor(), referral_id, owner_id)
         return "Referral re-assigned."
 

@@ -8,7 +8,7 @@ from flask import Flask
 from config import Settings
 from referrals import create_app
 from referrals.models.user import Role
-from referrals.security.access import ATTRIBUTE, BUILTIN_PUBLIC_ENDPOINTS, PUBLIC
+from referrals.security.access import ATTRIBUTE, BEFORE_FACTOR, BUILTIN_PUBLIC_ENDPOINTS, PUBLIC
 from referrals.security.permissions import Permission, role_has
 from tests.conftest import make_settings
 
@@ -32,13 +32,35 @@ def test_every_route_declares_a_permission(bare_app: Flask) -> None:
     assert undeclared == [], f"routes with no declared permission: {undeclared}"
 
 
-def test_only_sign_in_and_health_are_public(bare_app: Flask) -> None:
+def test_only_signing_in_and_health_are_public(bare_app: Flask) -> None:
     public = sorted(
         rule.endpoint
         for rule in bare_app.url_map.iter_rules()
         if getattr(bare_app.view_functions[rule.endpoint], ATTRIBUTE, None) == PUBLIC
     )
-    assert public == ["auth.sign_in", "health.healthz"]
+    assert public == [
+        "auth.forgot_password",
+        "auth.invitation",
+        "auth.reset_password",
+        "auth.sign_in",
+        "health.healthz",
+    ]
+
+
+def test_only_the_second_factor_step_is_open_before_the_factor(bare_app: Flask) -> None:
+    open_early = sorted(
+        rule.endpoint
+        for rule in bare_app.url_map.iter_rules()
+        if getattr(bare_app.view_functions[rule.endpoint], BEFORE_FACTOR, False)
+    )
+    assert open_early == [
+        "auth.add_app",
+        "auth.add_key",
+        "auth.enrol",
+        "auth.factor",
+        "auth.key",
+        "auth.sign_out",
+    ]
 
 
 def test_an_undeclared_route_is_refused(bare_app: Flask) -> None:

@@ -2,18 +2,35 @@
 
 from __future__ import annotations
 
+from flask import Flask
 from playwright.sync_api import Page, expect
+
+from tests.factories import one_time_code
 
 
 class SignInPage:
-    def __init__(self, page: Page, base: str) -> None:
-        self.page, self.base = page, base
+    def __init__(self, page: Page, base: str, app: Flask | None = None) -> None:
+        self.page, self.base, self.app = page, base, app
 
-    def sign_in(self, email: str, password: str) -> None:
+    def password(self, email: str, password: str) -> None:
         self.page.goto(f"{self.base}/sign-in")
         self.page.get_by_label("E-mail address").fill(email)
         self.page.get_by_role("textbox", name="Password").fill(password)
         self.page.get_by_role("button", name="Sign in").click()
+
+    def code(self, code: str) -> None:
+        expect(self.page.get_by_role("heading", name="Your second factor")).to_be_visible()
+        self.page.get_by_label("Code").fill(code)
+        self.page.get_by_role("button", name="Continue").click()
+
+    def sign_in(self, email: str, password: str, code: str | None = None) -> None:
+        """Password, then the second factor: the code given, or a fresh recovery code (any
+        number of sign-ins in one 30-second step can each have one)."""
+        self.password(email, password)
+        if code is None:
+            assert self.app is not None, "give a code, or the app to make a recovery code with"
+            code = one_time_code(self.app, email)
+        self.code(code)
 
 
 class IntakePage:

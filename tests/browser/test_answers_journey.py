@@ -39,9 +39,9 @@ def contexts(browser: Browser) -> Iterator[list[BrowserContext]]:
         context.close()
 
 
-def _signed_in(context: BrowserContext, base: str, email: str) -> Page:
+def _signed_in(app: Flask, context: BrowserContext, base: str, email: str) -> Page:
     page = context.new_page()
-    SignInPage(page, base).sign_in(email, PASSWORD)
+    SignInPage(page, base, app).sign_in(email, PASSWORD)
     return page
 
 
@@ -58,7 +58,7 @@ def test_a_school_declines_and_the_desk_re_routes_it(
         db.session.commit()
     send_incident(app, log_incident(app, children=[child(school_urn="990001")]))
 
-    school_page = _signed_in(contexts[0], live_server, dsl)
+    school_page = _signed_in(app, contexts[0], live_server, dsl)
     school_page.get_by_test_id("inbox").get_by_role("link", name="Robin Testwood").click()
     school_page.get_by_text("Decline this referral").click()
     school_page.get_by_label("The child has left the school").check()
@@ -66,7 +66,7 @@ def test_a_school_declines_and_the_desk_re_routes_it(
     school_page.get_by_role("button", name="Decline").click()
     expect(school_page.get_by_text("The desk will see your reason")).to_be_visible()
 
-    desk = _signed_in(contexts[1], live_server, officer)
+    desk = _signed_in(app, contexts[1], live_server, officer)
     expect(desk.get_by_role("link", name="Needs the desk 1")).to_be_visible()
     desk.get_by_role("link", name="Needs the desk 1").click()
     declines = desk.get_by_test_id("needs-declines")
@@ -102,7 +102,7 @@ def test_social_care_decides_two_children_in_four_clicks(
             ],
         ),
     )
-    page = _signed_in(contexts[0], live_server, mash)
+    page = _signed_in(app, contexts[0], live_server, mash)
     # From the inbox, each of these is one click: the incident, two decisions, record.
     steps = [
         page.get_by_role("link", name="2 children from this incident: handle together").first,
@@ -136,7 +136,7 @@ def test_a_sibling_added_after_sending_reaches_the_siblings_school(
     send_incident(app, incident)
     clock.freeze(datetime(2026, 11, 23, 11, 0, tzinfo=UTC))
 
-    desk = _signed_in(contexts[0], live_server, officer)
+    desk = _signed_in(app, contexts[0], live_server, officer)
     desk.goto(f"{live_server}/desk/incidents/{incident}")
     desk.get_by_role("link", name="Add a child").click()
     desk.get_by_label("First name").fill("Sky")
@@ -164,5 +164,5 @@ def test_a_sibling_added_after_sending_reaches_the_siblings_school(
     desk.get_by_role("button", name="Send referrals").click()
     expect(desk.get_by_text("2 referrals sent.")).to_be_visible()
 
-    school = _signed_in(contexts[1], live_server, dsl)
+    school = _signed_in(app, contexts[1], live_server, dsl)
     expect(school.get_by_test_id("inbox")).to_contain_text("Sky Testwood")

@@ -56,7 +56,7 @@ def test_the_desk_rings_a_school_before_the_child_arrives(
     contexts = [browser.new_context(), browser.new_context()]
     try:
         page = contexts[0].new_page()
-        SignInPage(page, live_server).sign_in(desk, PASSWORD)
+        SignInPage(page, live_server, app).sign_in(desk, PASSWORD)
         page.get_by_role("link", name="Before school").click()
         expect(page.get_by_role("heading", level=1)).to_contain_text("Monday 23 November 2026")
         table = page.get_by_test_id("before-school")
@@ -72,7 +72,7 @@ def test_the_desk_rings_a_school_before_the_child_arrives(
         expect(page.get_by_test_id("history")).to_contain_text("Phone chase")
 
         school_page = contexts[1].new_page()
-        SignInPage(school_page, live_server).sign_in(dsl, PASSWORD)
+        SignInPage(school_page, live_server, app).sign_in(dsl, PASSWORD)
         inbox = school_page.get_by_test_id("inbox")
         expect(inbox).to_contain_text(reference)
         inbox.get_by_role("link", name="Robin Testwood").click()

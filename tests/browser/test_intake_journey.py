@@ -28,7 +28,7 @@ def test_desk_officer_logs_an_incident_with_two_children(
     context = browser.new_context()
     page = context.new_page()
     try:
-        SignInPage(page, live_server).sign_in(email, PASSWORD)
+        SignInPage(page, live_server, app).sign_in(email, PASSWORD)
         expect(page.get_by_role("heading", name="Desk queue")).to_be_visible()
         expect(page.get_by_test_id("queue-empty")).to_be_visible()
 

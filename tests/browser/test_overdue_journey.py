@@ -41,7 +41,7 @@ def test_supervisor_chases_an_overdue_referral_then_the_partner_acknowledges(
     contexts = [browser.new_context(), browser.new_context()]
     try:
         page = contexts[0].new_page()
-        SignInPage(page, live_server).sign_in(supervisor, PASSWORD)
+        SignInPage(page, live_server, app).sign_in(supervisor, PASSWORD)
         page.get_by_role("link", name="Overdue board").click()
         expect(page.get_by_test_id("overdue-count")).to_contain_text("1")
         board = page.get_by_test_id("board")
@@ -56,7 +56,7 @@ def test_supervisor_chases_an_overdue_referral_then_the_partner_acknowledges(
         expect(page.get_by_test_id("history")).to_contain_text("Phone chase: No answer")
 
         other = contexts[1].new_page()
-        SignInPage(other, live_server).sign_in(partner, PASSWORD)
+        SignInPage(other, live_server, app).sign_in(partner, PASSWORD)
         other.get_by_role("link", name="Overdue (1)", exact=True).click()
         other.get_by_test_id("inbox").get_by_role("link").first.click()
         other.get_by_role("button", name="Acknowledge").click()

@@ -58,7 +58,7 @@ def test_school_acknowledges_and_the_desk_sees_it(
     school_context = browser.new_context()
     try:
         desk_page = desk_context.new_page()
-        SignInPage(desk_page, live_server).sign_in(desk, PASSWORD)
+        SignInPage(desk_page, live_server, app).sign_in(desk, PASSWORD)
         desk_page.goto(f"{live_server}/desk/incidents/{incident_id}")
         routing = desk_page.get_by_test_id("routing")
         expect(routing).to_contain_text("Northfield Primary (synthetic)")
@@ -67,7 +67,7 @@ def test_school_acknowledges_and_the_desk_sees_it(
         expect(desk_page.get_by_text("4 referrals sent.")).to_be_visible()
 
         school = school_context.new_page()
-        SignInPage(school, live_server).sign_in(dsl, PASSWORD)
+        SignInPage(school, live_server, app).sign_in(dsl, PASSWORD)
         inbox = school.get_by_test_id("inbox")
         expect(inbox.get_by_role("row")).to_have_count(2)  # the header and their one child
         expect(inbox).to_contain_text("CAD1357/22NOV26")

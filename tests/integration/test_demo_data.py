@@ -3,9 +3,14 @@ incidents through the import path; a second run keeps what is there."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pyotp
+import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
+from referrals import create_app, demo
 from referrals.extensions import db
 from referrals.models.agency import Agency, AgencyKind
 from referrals.models.incident import Incident, IncidentPerson
@@ -13,6 +18,8 @@ from referrals.models.referral import Referral
 from referrals.models.user import Role, User
 from referrals.reference import BOROUGHS
 from referrals.services import audit
+from tests.conftest import make_settings
+from tests.factories import csrf_from, pass_factor
 
 
 def test_demo_load_and_reload(app: Flask) -> None:
@@ -54,3 +61,50 @@ def test_demo_load_and_reload(app: Flask) -> None:
     assert "already holds data: kept" in second.output
     with app.app_context():
         assert db.session.scalar(select(func.count(Incident.id))) == 12
+
+
+def test_a_demo_user_signs_in_with_the_published_secret(app: Flask) -> None:
+    runner = app.test_cli_runner()
+    loaded = runner.invoke(args=["demo", "load"])
+    officer = demo.DEMO_USERS[0]
+    assert officer.totp_secret in loaded.output  # printed beside the sign-in
+    code = runner.invoke(args=["demo", "code", officer.email])
+    assert code.exit_code == 0, code.output
+    current = code.output.split()[0]
+    assert current == pyotp.TOTP(officer.totp_secret).now()
+    client = app.test_client()
+    page = client.get("/sign-in")
+    client.post(
+        "/sign-in",
+        data={
+            "email": officer.email,
+            "password": officer.password,
+            "csrf_token": csrf_from(page.text),
+        },
+    )
+    assert pass_factor(client, officer.email, current).status_code == 302
+    assert client.get("/desk/").status_code == 200
+    assert runner.invoke(args=["demo", "code", "someone@else.example"]).exit_code != 0
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["demo", "load"], ["demo", "generate", "--incidents", "5"], ["demo", "code", "x@y.example"]],
+)
+def test_demo_commands_refuse_to_run_in_production(
+    database_url: str, tmp_path: Path, command: list[str]
+) -> None:
+    settings = make_settings(database_url, tmp_path / "prod", REFERRALS_ENV="production")
+    app = create_app(settings)
+    result = app.test_cli_runner().invoke(args=command)
+    assert result.exit_code != 0
+    assert "refused in production" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count(User.id))) == 0
+        db.engine.dispose()
+
+
+def test_the_readme_publishes_each_demo_users_secret() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    for user in demo.DEMO_USERS:
+        assert f"| {user.email} | {user.password} | `{user.totp_secret}` |" in readme

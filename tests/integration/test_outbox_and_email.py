@@ -164,9 +164,12 @@ def test_no_personal_data_in_any_e_mail_template(app: Flask) -> None:
         assert referral is not None
         rendered = [notify.render(t, notify.context_for(referral, t)) for t in notify.TEMPLATES]
     assert len(rendered) == len(notify.TEMPLATES) >= 4
-    for subject, body in rendered:
+    for template, (subject, body) in zip(notify.TEMPLATES, rendered, strict=True):
         text = f"{subject}\n{body}".lower()
-        assert f"ref-{rid:06d}" in text and "sign in" in text
+        if template in notify.CARRIES_A_SECRET:  # an account's link names no case at all
+            assert "ref-" not in text and "works once" in text
+        else:
+            assert f"ref-{rid:06d}" in text and "sign in" in text
         for value in [*SYNTHETIC.values(), "19/08/2017", "19 aug"]:
             assert value.lower() not in text, value
 

@@ -12,7 +12,7 @@ from referrals.extensions import db
 from referrals.models.audit import AuditEvent
 from referrals.models.user import Role, User
 from referrals.services import admin
-from tests.factories import PASSWORD, SYSTEM, csrf_from, sign_in, user_with
+from tests.factories import PASSWORD, SYSTEM, csrf_from, pass_factor, sign_in, user_with
 
 
 def _desk_user(app: Flask) -> str:
@@ -44,6 +44,10 @@ def test_next_redirect_is_only_ever_local(app: Flask, next_url: str, expected: s
         f"/sign-in?next={next_url}",
         data={"email": email, "password": PASSWORD, "csrf_token": csrf_from(page.text)},
     )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/sign-in/factor"  # no page before the factor
+    assert client.get("/desk/").headers["Location"] == "/sign-in/factor"
+    response = pass_factor(client, email)
     assert response.status_code == 302
     assert response.headers["Location"] == expected
 
