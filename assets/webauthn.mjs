@@ -27,31 +27,27 @@ const requestOptions = (o) => ({
   allowCredentials: (o.allowCredentials || []).map((c) => ({ ...c, id: toBytes(c.id) }))
 })
 
-const created = (credential) => ({
+// What py_webauthn reads: the credential's ids and type, and its response, as base64url.
+const answer = (credential, response) => ({
   id: credential.id,
   rawId: toText(credential.rawId),
   type: credential.type,
   authenticatorAttachment: credential.authenticatorAttachment || undefined,
   clientExtensionResults: credential.getClientExtensionResults(),
-  response: {
+  response
+})
+
+const created = (credential) => answer(credential, {
     clientDataJSON: toText(credential.response.clientDataJSON),
     attestationObject: toText(credential.response.attestationObject),
     transports: credential.response.getTransports ? credential.response.getTransports() : []
-  }
 })
 
-const asserted = (credential) => ({
-  id: credential.id,
-  rawId: toText(credential.rawId),
-  type: credential.type,
-  authenticatorAttachment: credential.authenticatorAttachment || undefined,
-  clientExtensionResults: credential.getClientExtensionResults(),
-  response: {
+const asserted = (credential) => answer(credential, {
     clientDataJSON: toText(credential.response.clientDataJSON),
     authenticatorData: toText(credential.response.authenticatorData),
     signature: toText(credential.response.signature),
     userHandle: credential.response.userHandle ? toText(credential.response.userHandle) : undefined
-  }
 })
 
 for (const form of document.querySelectorAll('form[data-webauthn]')) {

@@ -69,16 +69,16 @@ class SoftKey:
             + self._cose_key()
         )
         attestation = cbor2.dumps({"fmt": "none", "attStmt": {}, "authData": auth_data})
+        return self._answer(client_data, attestationObject=b64url(attestation))
+
+    def _answer(self, client_data: bytes, **response: str) -> str:
         return json.dumps(
             {
                 "id": b64url(self.credential_id),
                 "rawId": b64url(self.credential_id),
                 "type": "public-key",
                 "clientExtensionResults": {},
-                "response": {
-                    "clientDataJSON": b64url(client_data),
-                    "attestationObject": b64url(attestation),
-                },
+                "response": {"clientDataJSON": b64url(client_data), **response},
             }
         )
 
@@ -95,16 +95,6 @@ class SoftKey:
         signature = self.private_key.sign(
             auth_data + hashlib.sha256(client_data).digest(), ec.ECDSA(hashes.SHA256())
         )
-        return json.dumps(
-            {
-                "id": b64url(self.credential_id),
-                "rawId": b64url(self.credential_id),
-                "type": "public-key",
-                "clientExtensionResults": {},
-                "response": {
-                    "clientDataJSON": b64url(client_data),
-                    "authenticatorData": b64url(auth_data),
-                    "signature": b64url(signature),
-                },
-            }
+        return self._answer(
+            client_data, authenticatorData=b64url(auth_data), signature=b64url(signature)
         )

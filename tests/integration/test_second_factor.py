@@ -13,6 +13,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
+from werkzeug.test import TestResponse
 
 from referrals import clock
 from referrals.extensions import db
@@ -211,21 +212,32 @@ def test_sign_in_rotates_the_session_at_the_factor(app: Flask) -> None:
     assert "factor_passed" in reasons
 
 
+def _options(page: str) -> str:
+    match = OPTIONS.search(page)
+    assert match, "the page carries no WebAuthn options"
+    return html.unescape(match[1])
+
+
+def _enrol_key(
+    client: FlaskClient, key: SoftKey, origin: str | None = None, label: str = ""
+) -> TestResponse:
+    page = client.get("/account/security/key")
+    return client.post(
+        "/account/security/key",
+        data={
+            "credential": key.create(_options(page.text), origin=origin),
+            "label": label,
+            "csrf_token": csrf_from(page.text),
+        },
+    )
+
+
 def test_a_security_key_enrols_and_signs_in(app: Flask) -> None:
     email = _new_user(app)
     key = SoftKey(origin="http://127.0.0.1:5000", rp_id="127.0.0.1")
     client = app.test_client()
     _password(client, email)
-    page = client.get("/account/security/key")
-    options = html.unescape(OPTIONS.search(page.text)[1])  # type: ignore[index]
-    done = client.post(
-        "/account/security/key",
-        data={
-            "credential": key.create(options),
-            "label": "Blue key",
-            "csrf_token": csrf_from(page.text),
-        },
-    )
+    done = _enrol_key(client, key, label="Blue key")
     assert done.status_code == 200 and "Your recovery codes" in done.text
     client.post("/sign-out", data={"csrf_token": csrf_from(client.get("/account/security").text)})
 
@@ -233,9 +245,9 @@ def test_a_security_key_enrols_and_signs_in(app: Flask) -> None:
     _password(client, email)
     step = client.get("/sign-in/factor")
     assert "Use my security key" in step.text
-    options = html.unescape(OPTIONS.search(step.text)[1])  # type: ignore[index]
     response = client.post(
-        "/sign-in/key", data={"credential": key.get(options), "csrf_token": csrf_from(step.text)}
+        "/sign-in/key",
+        data={"credential": key.get(_options(step.text)), "csrf_token": csrf_from(step.text)},
     )
     assert response.status_code == 302 and response.headers["Location"] == "/"
     assert client.get("/desk/").status_code == 200
@@ -249,26 +261,13 @@ def test_a_key_answer_for_another_site_or_an_old_challenge_is_refused(app: Flask
     key = SoftKey(origin="http://127.0.0.1:5000", rp_id="127.0.0.1")
     client = app.test_client()
     _password(client, email)
-    page = client.get("/account/security/key")
-    options = html.unescape(OPTIONS.search(page.text)[1])  # type: ignore[index]
-    phished = client.post(
-        "/account/security/key",
-        data={
-            "credential": key.create(options, origin="https://desk.evil.example"),
-            "csrf_token": csrf_from(page.text),
-        },
-    )
+    phished = _enrol_key(client, key, origin="https://desk.evil.example")
     assert phished.status_code == 400 and "could not be registered" in phished.text
-    page = client.get("/account/security/key")
-    options = html.unescape(OPTIONS.search(page.text)[1])  # type: ignore[index]
-    client.post(
-        "/account/security/key",
-        data={"credential": key.create(options), "csrf_token": csrf_from(page.text)},
-    )
+    _enrol_key(client, key)
     client.post("/sign-out", data={"csrf_token": csrf_from(client.get("/account/security").text)})
     client = app.test_client()
     _password(client, email)
-    old = html.unescape(OPTIONS.search(client.get("/sign-in/factor").text)[1])  # type: ignore[index]
+    old = _options(client.get("/sign-in/factor").text)
     step = client.get("/sign-in/factor")  # a new challenge replaces the old one
     refused = client.post(
         "/sign-in/key", data={"credential": key.get(old), "csrf_token": csrf_from(step.text)}
