@@ -143,6 +143,9 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_request_cycle(app: Flask) -> None:
+    from referrals.web.requests import refuse_unstorable
+
+    app.before_request(refuse_unstorable)
     app.before_request(access.guard)
 
     @app.after_request

@@ -32,7 +32,7 @@ from referrals.security.passwords import MAX_LENGTH, PasswordPolicyError
 from referrals.security.permissions import Permission
 from referrals.services import account_links, auth, factors
 from referrals.services.errors import DomainError, InvalidInput
-from referrals.web.forms import attach_errors, error_list
+from referrals.web.forms import attach_errors, error_list, printable
 from referrals.web.requests import actor
 
 bp = Blueprint("auth", __name__)
@@ -44,7 +44,7 @@ class SignInForm(FlaskForm):
     email = EmailField(
         "E-mail address",
         widget=GovTextInput(),
-        validators=[InputRequired("Enter your e-mail address"), Length(max=254)],
+        validators=[InputRequired("Enter your e-mail address"), Length(max=254), printable],
     )
     password = PasswordField(
         "Password",
@@ -120,7 +120,7 @@ class ForgotForm(FlaskForm):
         "E-mail address",
         description="The address your account uses",
         widget=GovTextInput(),
-        validators=[InputRequired("Enter your e-mail address"), Length(max=254)],
+        validators=[InputRequired("Enter your e-mail address"), Length(max=254), printable],
     )
 
 

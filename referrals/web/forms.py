@@ -12,7 +12,7 @@ from flask import abort, flash, redirect
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovDateInput
 from werkzeug.wrappers import Response
-from wtforms import Field
+from wtforms import Field, ValidationError
 from wtforms.fields.choices import SelectChoice
 from wtforms.form import BaseForm
 
@@ -62,6 +62,12 @@ class DayMonthYearField(Field):
 
 
 E = TypeVar("E", bound=Enum)
+
+
+def printable(form: BaseForm, field: Field) -> None:
+    """A WTForms validator: no control characters (a NUL cannot even be stored)."""
+    if any(ord(ch) < 32 for ch in str(field.data or "")):
+        raise ValidationError(f"{field.label.text} must not contain control characters")
 
 
 def enum_or_none(enum_cls: type[E], value: object) -> E | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import TypeVar
 
-from flask import request
+from flask import abort, request
 from flask_login import current_user
 
 from referrals.services.actors import Actor
@@ -37,3 +37,15 @@ def int_arg(name: str, maximum: int = MAX_ID) -> int | None:
 
 def enum_arg(name: str, enum_cls: type[E]) -> E | None:
     return enum_or_none(enum_cls, request.args.get(name, ""))
+
+
+def refuse_unstorable() -> None:
+    """``before_request``: a NUL character in a query string, or in a form field's name, is
+    refused with a 400 here, once, before any view: PostgreSQL cannot store one in text, and
+    nobody types it. (A form's values are the form's to check, so that what was typed is shown
+    again beside the error: see :func:`referrals.web.forms.printable`.)"""
+    for key, value in request.args.items(multi=True):
+        if "\x00" in key or "\x00" in value:
+            abort(400)
+    if any("\x00" in key for key in request.form):
+        abort(400)
