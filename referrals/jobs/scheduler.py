@@ -1,8 +1,9 @@
 """The dedicated scheduler process (``flask --app wsgi scheduler``), never inside web workers.
 
-APScheduler 3 runs three interval jobs in one process: the escalation sweep, the outbox relay and
-a heartbeat. Each job's claims are compare-and-set updates in the database, so a second
-scheduler started by mistake, on this host or another, does no step twice.
+APScheduler 3 runs four interval jobs in one process: the escalation sweep, the outbox relay, a
+heartbeat, and a checkpoint of the audit chain's end (``services/audit_anchor.py``). Each job's
+claims are compare-and-set updates in the database, so a second scheduler started by mistake, on
+this host or another, does no step twice.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ def run_once(app: Flask) -> tuple[int, int]:
     tasks.beat(app, worker)
     taken = tasks.sweep(app, worker)
     sent = tasks.relay(app, worker)
+    tasks.anchor(app)
     return taken, sent
 
 
@@ -64,6 +66,15 @@ def build(app: Flask) -> BlockingScheduler:
         args=[app, worker],
         id="outbox-relay",
         seconds=settings.relay_seconds,
+        next_run_time=_now(),
+        **common,
+    )
+    scheduler.add_job(
+        tasks.anchor,
+        "interval",
+        args=[app],
+        id="audit-anchor",
+        minutes=settings.anchor_minutes,
         next_run_time=_now(),
         **common,
     )

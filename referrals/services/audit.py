@@ -138,6 +138,7 @@ class VerifyResult:
     checked: int
     broken_seq: int | None = None
     problem: str = ""
+    anchored: str = ""  # how the chain's end compares with the latest checkpoint (audit_anchor)
 
     @property
     def ok(self) -> bool:

@@ -11,7 +11,7 @@ from referrals.models.audit import AuditEvent, AuditKind
 from referrals.queries import audit as audit_queries
 from referrals.security.access import requires
 from referrals.security.permissions import Permission
-from referrals.services import audit
+from referrals.services import audit_anchor
 from referrals.web.requests import int_arg
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
@@ -66,4 +66,4 @@ def events() -> tuple[str, int] | str:
 @bp.route("/verify")
 @requires(Permission.VIEW_AUDIT)
 def verify() -> str:
-    return render_template("audit/verify.html", result=audit.verify())
+    return render_template("audit/verify.html", result=audit_anchor.verify())

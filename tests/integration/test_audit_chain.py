@@ -103,7 +103,7 @@ def test_cli_exit_code(app: Flask, engine_name: str, tampered: bool) -> None:
     result = app.test_cli_runner().invoke(args=["audit", "verify"])
     if tampered:
         assert result.exit_code == 1
-        assert "BROKEN at event 2" in result.output
+        assert "BROKEN: event 2 was altered" in result.output
     else:
         assert result.exit_code == 0, result.output
         assert "5 events verified" in result.output
