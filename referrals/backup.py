@@ -69,6 +69,20 @@ def _run(command: list[str], url: URL) -> None:
         raise BackupError(f"{Path(command[0]).name} failed: {done.stderr.strip()[:2000]}")
 
 
+def _copy_sqlite(source_uri: str, target_path: Path) -> None:
+    """SQLite's online backup API: a consistent copy even while others write."""
+    source = sqlite3.connect(
+        source_uri if source_uri.startswith("file:") else f"file:{source_uri}", uri=True
+    )
+    target = sqlite3.connect(target_path)
+    try:
+        with target:
+            source.backup(target)
+    finally:
+        target.close()
+        source.close()
+
+
 def create(database_url: str, path: Path) -> int:
     """Write a backup of the database to ``path`` (which must not exist); return its size."""
     if path.exists():
@@ -76,14 +90,7 @@ def create(database_url: str, path: Path) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
-        source = sqlite3.connect(_sqlite_file(url))
-        target = sqlite3.connect(path)
-        try:
-            with target:
-                source.backup(target)
-        finally:
-            target.close()
-            source.close()
+        _copy_sqlite(str(_sqlite_file(url)), path)
     elif url.get_backend_name() == "postgresql":
         try:
             _run(
@@ -132,14 +139,7 @@ def restore(database_url: str, path: Path) -> None:
             "nothing is mixed or overwritten (create a new database and point DATABASE_URL at it)"
         )
     if backend == "sqlite":
-        source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        target = sqlite3.connect(_sqlite_file(url))
-        try:
-            with target:
-                source.backup(target)
-        finally:
-            target.close()
-            source.close()
+        _copy_sqlite(f"file:{path}?mode=ro", _sqlite_file(url))
         return
     _run(
         [
