@@ -71,9 +71,7 @@ def _run(command: list[str], url: URL) -> None:
 
 def _copy_sqlite(source_uri: str, target_path: Path) -> None:
     """SQLite's online backup API: a consistent copy even while others write."""
-    source = sqlite3.connect(
-        source_uri if source_uri.startswith("file:") else f"file:{source_uri}", uri=True
-    )
+    source = sqlite3.connect(source_uri, uri=True)
     target = sqlite3.connect(target_path)
     try:
         with target:
@@ -90,7 +88,7 @@ def create(database_url: str, path: Path) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
-        _copy_sqlite(str(_sqlite_file(url)), path)
+        _copy_sqlite(_sqlite_file(url).resolve().as_uri(), path)
     elif url.get_backend_name() == "postgresql":
         try:
             _run(
@@ -139,7 +137,7 @@ def restore(database_url: str, path: Path) -> None:
             "nothing is mixed or overwritten (create a new database and point DATABASE_URL at it)"
         )
     if backend == "sqlite":
-        _copy_sqlite(f"file:{path}?mode=ro", _sqlite_file(url))
+        _copy_sqlite(path.resolve().as_uri() + "?mode=ro", _sqlite_file(url))
         return
     _run(
         [
