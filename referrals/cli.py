@@ -194,7 +194,7 @@ def demo_load() -> None:
     click.echo("\nDemo sign-ins (synthetic, development only): password, then a code from an")
     click.echo("authenticator app holding the secret, or from `flask --app wsgi demo code EMAIL`.")
     for u in demo.DEMO_USERS:
-        click.echo(f"  {u.role.label:<14} {u.email:<24} {u.password:<24} {u.totp_secret}")
+        click.echo(f"  {u.role.label:<14} {u.email:<26} {u.password:<24} {u.totp_secret}")
 
 
 @demo_cli.command("generate")

@@ -10,10 +10,16 @@ import os
 import shutil
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from flask import Flask
 from werkzeug.serving import make_server
+
+from referrals import create_app
+from referrals.extensions import db
+from tests.conftest import free_port, make_settings
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 LAUNCH_ARGS = [
@@ -35,6 +41,35 @@ def live_server(app: Flask) -> Iterator[str]:
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(timeout=5)
+
+
+@dataclass
+class Desk:
+    app: Flask
+    base: str  # http://localhost:PORT: the desk's BASE_URL, so e-mailed links and keys work
+
+
+@pytest.fixture
+def desk_on_localhost(
+    database_url: str, tmp_path: Path, smtp_server: tuple[object, int]
+) -> Iterator[Desk]:
+    """The real app served at its own ``BASE_URL`` on ``localhost`` (a WebAuthn site must be a
+    host name, not an address), sending e-mail to the local SMTP server."""
+    port = free_port()
+    base = f"http://localhost:{port}"
+    app = create_app(
+        make_settings(
+            database_url, tmp_path / "instance", BASE_URL=base, SMTP_PORT=str(smtp_server[1])
+        )
+    )
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield Desk(app, base)
+    server.shutdown()
+    thread.join(timeout=5)
+    with app.app_context():
+        db.engine.dispose()
 
 
 @pytest.fixture(scope="session")
