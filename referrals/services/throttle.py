@@ -6,11 +6,12 @@ account or one address waits, everyone else carries on. A refusal says when to t
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 
 from referrals.db import text_limit
 from referrals.extensions import db
@@ -47,8 +48,21 @@ def _key(key: str) -> str:
     return key.strip().lower()[: text_limit(Attempt.key)]
 
 
+def _hold(limit: Limit, key: str) -> None:
+    """Hold this key until the transaction ends, so that guesses in parallel are counted one
+    after another and a burst cannot slip past the limit (PostgreSQL: an advisory lock per key;
+    SQLite's transactions already begin IMMEDIATE, one writer at a time)."""
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        digest = hashlib.sha256(f"throttle|{limit.scope}|{key}".encode()).digest()
+        lock_id = int.from_bytes(digest[:8], "big", signed=True)
+        connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": lock_id})
+
+
 def check(limit: Limit, key: str, now: datetime) -> None:
-    """Raise :class:`Throttled` if ``key`` has used up ``limit`` in the window before ``now``."""
+    """Raise :class:`Throttled` if ``key`` has used up ``limit`` in the window before ``now``.
+    The key stays held until the transaction ends (see :func:`_hold`)."""
+    _hold(limit, _key(key))
     since = now - limit.window
     count, oldest = db.session.execute(
         select(func.count(), func.min(Attempt.at)).where(

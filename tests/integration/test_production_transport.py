@@ -9,7 +9,9 @@ from flask import Flask
 
 from referrals import create_app
 from referrals.extensions import db
+from referrals.models.user import Role
 from tests.conftest import make_settings
+from tests.factories import PASSWORD, csrf_from, make_user
 
 
 def _production(database_url: str, folder: Path, **extra: str) -> Flask:
@@ -42,5 +44,27 @@ def test_a_trusted_proxy_carries_https_through(database_url: str, tmp_path: Path
     untrusted = _production(database_url, tmp_path / "other").test_client()
     spoofed = untrusted.get("/sign-in", headers={"X-Forwarded-Proto": "https"})
     assert "plain-http" in spoofed.text  # with no trusted proxy, the header is not believed
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_a_form_posted_over_https_without_a_referer_is_accepted(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Browsers send no Referer (the desk's Referrer-Policy is no-referrer): the CSRF token is
+    what is checked, so signing in over HTTPS works."""
+    app = _production(database_url, tmp_path, TRUSTED_PROXIES="1")
+    with app.app_context():
+        email = make_user(role=Role.DESK_OFFICER).email
+        db.session.commit()
+    client = app.test_client()
+    https = {"X-Forwarded-Proto": "https"}
+    page = client.get("/sign-in", headers=https)
+    posted = client.post(
+        "/sign-in",
+        headers=https,
+        data={"email": email, "password": PASSWORD, "csrf_token": csrf_from(page.text)},
+    )
+    assert posted.status_code == 302 and posted.headers["Location"] == "/sign-in/factor"
     with app.app_context():
         db.engine.dispose()

@@ -3,6 +3,7 @@ in the database, never a global lockout, answered 429 with Retry-After."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -117,3 +118,14 @@ def test_the_limit_is_checked_against_the_window() -> None:
     refusal = throttle.Throttled(61)
     assert refusal.retry_after == 61 and "Wait 2 minutes" in str(refusal)
     assert "Wait 1 minute " in str(throttle.Throttled(5))
+
+
+def test_a_burst_of_parallel_guesses_gets_no_more_than_the_limit(app: Flask) -> None:
+    email = user_with(app, Role.DESK_OFFICER)[1]
+
+    def guess(i: int) -> int:
+        return _try(app.test_client(), email, f"parallel-guess-{i:04d}", f"192.0.2.{i + 10}")
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(guess, range(30)))
+    assert sorted(answers) == [400] * 10 + [429] * 20
