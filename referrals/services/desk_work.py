@@ -18,6 +18,7 @@ from referrals.services.referral_lifecycle import for_desk
 def accept_decline(actor: Actor, referral_id: int, reason: str) -> Referral:
     """The desk agrees the partner was right to decline; the reason is kept in the audit."""
     referral = for_desk(actor, referral_id)
+    transitions.check(referral, Transition.ACCEPT_DECLINE)
     reason = free_text.reason(reason, text_limit(AuditEvent.reason))
     transitions.apply(
         actor,
@@ -34,6 +35,7 @@ def reroute(actor: Actor, referral_id: int, agency_id: int, reason: str) -> Refe
     """Send the declined referral's child to another agency instead: a new referral with
     clocks of its own, and the declined one marked dealt with. Returns the new referral."""
     referral = for_desk(actor, referral_id)
+    transitions.check(referral, Transition.REROUTE)
     errors: dict[str, str] = {}
     try:
         reason = free_text.reason(reason, text_limit(AuditEvent.reason))
@@ -44,9 +46,6 @@ def reroute(actor: Actor, referral_id: int, agency_id: int, reason: str) -> Refe
         errors["agency"] = "Choose the agency to send it to instead"
     if errors or agency is None:
         raise InvalidInput(errors)
-    refusal = referral.refusal(Transition.REROUTE)
-    if refusal is not None:
-        raise transitions.Refused(refusal)
     sent = routing.send_one(actor, referral.incident, referral.subject, agency, reason)
     transitions.apply(
         actor,

@@ -40,6 +40,14 @@ class Refused(DomainError):
     first when someone did."""
 
 
+def check(referral: Referral, transition: Transition) -> None:
+    """Refuse a move that cannot start from where the referral is, before anyone's input is
+    read: a form for a move the page no longer offers is answered with why, not its errors."""
+    problem = referral.refusal(transition)
+    if problem is not None:
+        raise Refused(_explained(referral, transition, problem))
+
+
 def apply(
     actor: Actor,
     referral: Referral,
@@ -58,9 +66,7 @@ def apply(
     table unless given). ``values`` are the other columns the move sets. Raises
     :class:`Refused`, having changed nothing."""
     move = MOVES[transition]
-    problem = referral.refusal(transition)
-    if problem is not None:
-        raise Refused(_explained(referral, transition, problem))
+    check(referral, transition)
     if move.versioned:
         _compare_and_set(referral, transition, dict(values or {}))
     elif values:

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from flask import abort, flash, redirect
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovDateInput
+from govuk_frontend_wtf.wtforms_widgets import GovDateInput, GovRadioInput
 from werkzeug.wrappers import Response
 from wtforms import Field, ValidationError
 from wtforms.fields.choices import SelectChoice
@@ -19,13 +19,39 @@ from wtforms.form import BaseForm
 from referrals.clock import LONDON
 from referrals.services.errors import DomainError, InvalidInput, NotFound
 
+
+def _legend_from_label(params: dict[str, Any], field: Field) -> dict[str, Any]:
+    legend = params.setdefault("fieldset", {}).setdefault("legend", {})
+    if not legend.get("text") and not legend.get("html"):
+        legend["text"] = field.label.text
+    return params
+
+
+class Radios(GovRadioInput):
+    """Radios whose legend is the field's label even when a template styles the fieldset.
+
+    The library sets the legend only when the template passes no ``fieldset`` at all, so styling
+    the legend used to drop its text and leave bare "Yes / No" rows.
+    """
+
+    def map_gov_params(self, field: Field, **kwargs: Any) -> dict[str, Any]:
+        return _legend_from_label(super().map_gov_params(field, **kwargs), field)
+
+
+class DateInput(GovDateInput):
+    """Day, month and year boxes under a legend that is the field's label (see :class:`Radios`)."""
+
+    def map_gov_params(self, field: Field, **kwargs: Any) -> dict[str, Any]:
+        return _legend_from_label(super().map_gov_params(field, **kwargs), field)
+
+
 TIME_PATTERN = re.compile(r"^\s*(\d{1,2})[:.](\d{2})\s*$")
 
 
 class DayMonthYearField(Field):
     """Day, month and year boxes. A partly filled or impossible date is an error, never None."""
 
-    widget = GovDateInput()
+    widget = DateInput()
     raw_data: list[str] | None
     data: date | None
 

@@ -12,7 +12,6 @@ import uuid
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxInput,
-    GovRadioInput,
     GovSelect,
     GovTextArea,
     GovTextInput,
@@ -34,7 +33,7 @@ from wtforms.fields.choices import SelectChoice
 from referrals.models.incident import ADULT_ROLES, PersonRole, RiskGrade
 from referrals.reference import borough_choices
 from referrals.services.intake import AdultInput, ChildInput, IncidentInput
-from referrals.web.forms import DayMonthYearField, enum_or_none, london_moment, options
+from referrals.web.forms import DayMonthYearField, Radios, enum_or_none, london_moment, options
 
 YES_NO = options([("yes", "Yes"), ("no", "No")])
 MAX_PEOPLE = 20
@@ -52,7 +51,7 @@ class AdultForm(Form):
     role = RadioField(
         "Role",
         choices=options([(r.value, r.label) for r in ADULT_ROLES]),
-        widget=GovRadioInput(),
+        widget=Radios(),
         validate_choice=False,
     )
     given_name = StringField("First name", widget=GovTextInput())
@@ -78,11 +77,11 @@ class ChildForm(Form):
     lives_there = RadioField(
         "Does the child live at the incident address?",
         choices=YES_NO,
-        widget=GovRadioInput(),
+        widget=Radios(),
         validate_choice=False,
     )
     present = RadioField(
-        "Was the child present?", choices=YES_NO, widget=GovRadioInput(), validate_choice=False
+        "Was the child present?", choices=YES_NO, widget=Radios(), validate_choice=False
     )
     present_where = StringField(
         "Where was the child during the incident?",
@@ -92,7 +91,7 @@ class ChildForm(Form):
     spoken_to = RadioField(
         "Did officers speak to the child?",
         choices=YES_NO,
-        widget=GovRadioInput(),
+        widget=Radios(),
         validate_choice=False,
     )
     voice = TextAreaField(
@@ -109,7 +108,7 @@ class ChildForm(Form):
     known_to_social_care = RadioField(
         "Is the child already known to children's social care?",
         choices=options([("yes", "Yes"), ("no", "No"), ("unknown", "Not known")]),
-        widget=GovRadioInput(),
+        widget=Radios(),
         validate_choice=False,
     )
 
@@ -137,13 +136,13 @@ class IncidentForm(FlaskForm):
     risk_actuarial = RadioField(
         "Actuarial risk grade (DASH or DARA)",
         choices=options([(g.value, g.label) for g in RiskGrade]),
-        widget=GovRadioInput(),
+        widget=Radios(),
         validate_choice=False,
     )
     risk_judgement = RadioField(
         "Raise by professional judgement",
         choices=options([("", "No raise"), *[(g.value, g.label) for g in RiskGrade]]),
-        widget=GovRadioInput(),
+        widget=Radios(),
         validate_choice=False,
         default="",
     )

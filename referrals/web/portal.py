@@ -8,7 +8,7 @@ from collections.abc import Callable
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovTextArea
+from govuk_frontend_wtf.wtforms_widgets import GovTextArea
 from werkzeug.wrappers import Response
 from wtforms import RadioField, TextAreaField
 
@@ -26,7 +26,7 @@ from referrals.services import disclosure as disclosure_service
 from referrals.services import partner_views
 from referrals.services import referral_lifecycle as lifecycle
 from referrals.services.errors import DomainError, InvalidInput, NotFound
-from referrals.web.forms import error_list, options, perform
+from referrals.web.forms import Radios, error_list, options, perform
 from referrals.web.requests import actor, bounded_int
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
@@ -34,7 +34,7 @@ bp = Blueprint("portal", __name__, url_prefix="/portal")
 
 class DeclineForm(FlaskForm):
     category = RadioField(
-        "Why are you declining this referral?", widget=GovRadioInput(), validate_choice=False
+        "Why are you declining this referral?", widget=Radios(), validate_choice=False
     )
     reason = TextAreaField(
         "Tell the desk more",
@@ -44,7 +44,7 @@ class DeclineForm(FlaskForm):
 
 
 class DecisionForm(FlaskForm):
-    outcome = RadioField("Outcome", widget=GovRadioInput(), validate_choice=False)
+    outcome = RadioField("Outcome", widget=Radios(), validate_choice=False)
     note = TextAreaField("Note", description="Optional", widget=GovTextArea())
 
 

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSelect, GovTextArea, GovTextInput
+from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovTextArea, GovTextInput
 from wtforms import RadioField, SelectField, StringField, TextAreaField
 
 from referrals.services import supervision
-from referrals.web.forms import DayMonthYearField, options
+from referrals.web.forms import DayMonthYearField, Radios, options
 
 
 class ChaseForm(FlaskForm):
     outcome = RadioField(
         "What happened on the call?",
-        widget=GovRadioInput(),
+        widget=Radios(),
         choices=options(supervision.CHASE_OUTCOMES),
         validate_choice=False,
     )

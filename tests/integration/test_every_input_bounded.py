@@ -13,27 +13,11 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import Field
 
-from referrals.extensions import db
-from referrals.models.agency import AgencyKind
-from referrals.models.incident import IncidentPerson
-from referrals.models.outbox import OutboxMessage
-from referrals.models.referral import Referral
-from referrals.models.user import Role, UserFactor
-from tests.factories import (
-    LAMBETH,
-    child,
-    front_doors,
-    log_incident,
-    make_agency,
-    make_user,
-    send_incident,
-    sign_in,
-)
+from referrals.models.user import Role
+from tests.route_walk import HUGE_ID, client_as, paths
 
 WEB = Path(__file__).resolve().parents[2] / "referrals" / "web"
 READS = re.compile(r'(?:request\.args\.get|int_arg|enum_arg|_text_arg|_date_arg)\(\s*"(\w+)"')
@@ -48,7 +32,6 @@ BAD = [
     "x" * 3000,
     "a\x00b",
 ]
-HUGE_ID = "99999999999999999999"
 SKIP_POST = {"auth.sign_out"}  # takes no input; it would only end the session being tested
 
 
@@ -88,78 +71,11 @@ def _query_names() -> list[str]:
     return sorted(names)
 
 
-@pytest.fixture
-def world(app: Flask) -> dict[str, int]:
-    """One of each record a path can name, so that views get past their 404 and read input."""
-    front_doors(app, LAMBETH)
-    with app.app_context():
-        school = make_agency(kind=AgencyKind.SCHOOL, urn="987001")
-        make_agency(kind=AgencyKind.POLICE_DESK, code="MET-PPRD")
-        target = make_user(role=Role.DESK_OFFICER, email="target@desk.example")
-        db.session.commit()
-        ids = {"agency_id": school.id, "user_id": target.id}
-    incident = log_incident(app, children=[child(school_urn="987001")])
-    send_incident(app, incident)
-    with app.app_context():
-        ids["incident_id"] = incident
-        ids["link_id"] = (
-            db.session.scalars(
-                select(IncidentPerson.id).where(IncidentPerson.incident_id == incident)
-            ).first()
-            or 1
-        )
-        ids["referral_id"] = db.session.scalars(
-            select(Referral.id).where(Referral.agency_id == school.id)
-        ).one()
-        ids["message_id"] = db.session.scalars(select(OutboxMessage.id)).first() or 1
-        ids["factor_id"] = db.session.scalars(
-            select(UserFactor.id).where(UserFactor.user_id == target.id)
-        ).one()
-        ids["school_id"] = school.id
-    return ids
-
-
-def _client(app: Flask, role: Role | None, world: dict[str, int]) -> FlaskClient:
-    client = app.test_client()
-    if role is None:
-        return client
-    with app.app_context():
-        agency = None
-        if role is Role.PARTNER:
-            from referrals.models.agency import Agency
-
-            agency = db.session.get(Agency, world["school_id"])
-        email = make_user(role=role, agency=agency).email
-        db.session.commit()
-    sign_in(client, email)
-    return client
-
-
-def _paths(
-    app: Flask, world: dict[str, int], huge: bool = False
-) -> Iterator[tuple[str, str, set[str]]]:
-    for rule in app.url_map.iter_rules():
-        if rule.endpoint == "static":
-            continue
-        values: dict[str, object] = {}
-        for name in rule.arguments:
-            if name == "action":
-                values[name] = "add"
-            elif name == "token":
-                values[name] = "not-a-real-token"
-            else:
-                values[name] = HUGE_ID if huge else world.get(name, 1)
-        path = rule.rule
-        for name, value in values.items():
-            path = re.sub(rf"<[^>]*:?{name}>", str(value), path)
-        yield rule.endpoint, path, set(rule.methods or ()) - {"HEAD", "OPTIONS"}
-
-
 @pytest.mark.parametrize("role", [None, *Role], ids=lambda r: r.value if r else "signed_out")
 def test_no_input_anywhere_gives_a_server_error(
     app: Flask, world: dict[str, int], role: Role | None
 ) -> None:
-    client = _client(app, role, world)
+    client = client_as(app, role, world)
     app.config["WTF_CSRF_ENABLED"] = False  # the CSRF check is tested on its own; here, the input
     queries = _query_names()
     failures: list[str] = []
@@ -179,13 +95,13 @@ def test_no_input_anywhere_gives_a_server_error(
         elif method == "GET":
             fields.update(FIELD.findall(response.text))
 
-    routes = list(_paths(app, world))
+    routes = list(paths(app, world))
     for _endpoint, path, methods in routes:
         if "GET" in methods:
             check("GET", path)
             for value in BAD:
                 check("GET", path, query_string={name: value for name in queries})
-    for _endpoint, path, methods in _paths(app, world, huge=True):
+    for _endpoint, path, methods in paths(app, world, huge=True):
         if "GET" in methods:
             check("GET", path)
     fields |= _form_fields(app)
@@ -203,7 +119,7 @@ def test_no_input_anywhere_gives_a_server_error(
 def test_error_pages_render_for_every_role(
     app: Flask, world: dict[str, int], role: Role | None
 ) -> None:
-    client = _client(app, role, world)
+    client = client_as(app, role, world)
     missing = client.get("/no-such-page")
     assert missing.status_code == 404 and "Page not found" in missing.text
     wrong = client.put("/sign-in")
