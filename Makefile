@@ -23,12 +23,12 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed ## Create the virtual environment and install the desk with its tools
 
-static/build/.built: package.json assets/app.scss assets/app.mjs assets/webauthn.mjs
+static/build/.built: package.json package-lock.json $(wildcard static/src/*)
 	npm install --no-audit --no-fund --silent
 	mkdir -p static/build
-	npx sass --load-path=node_modules --no-source-map --style=compressed --quiet-deps assets/app.scss static/build/app.css
+	npx sass --load-path=node_modules --no-source-map --style=compressed --quiet-deps static/src/app.scss static/build/app.css
 	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js static/build/
-	cp assets/app.mjs assets/webauthn.mjs static/build/
+	cp static/src/*.mjs static/build/
 	touch $@
 
 assets: static/build/.built ## Build the front-end (GOV.UK Frontend from npm, without the GOV.UK brand)

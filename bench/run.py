@@ -307,6 +307,7 @@ def run_engine(engine: str, url: str) -> list[dict[str, Any]]:
     for name, client, url_ in (
         ("desk queue", desk, "/desk/"),
         ("incident page", desk, f"/desk/incidents/{recent}"),
+        ("intake form (GET)", desk, "/desk/incidents/new"),
         ("partner inbox", partner, "/portal/"),
         ("supervisor board", supervisor, "/supervisor/"),
     ):

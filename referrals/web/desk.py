@@ -26,6 +26,7 @@ from referrals.web.forms import attach_errors, error_list
 from referrals.web.intake_form import (
     MAX_PEOPLE,
     IncidentForm,
+    blank_entry,
     new_submission_key,
     to_input,
     without_entry,
@@ -122,7 +123,7 @@ def _day_arg(name: str) -> date | None:
 def new_incident() -> str | Response | tuple[str, int]:
     if request.method == "GET":
         form = IncidentForm(submission_key=new_submission_key())
-        return render_template("desk/new_incident.html", form=form, errors=[])
+        return _intake_page(form)
     action = request.form.get("action", "save")
     if action != "save":
         return _change_household(action)
@@ -157,12 +158,8 @@ def _invalid(form: IncidentForm, unplaced: dict[str, str]) -> tuple[str, int]:
         if form.duplicate_reason.errors
         else None
     )
-    return render_template(
-        "desk/new_incident.html",
-        form=form,
-        errors=error_list(form, unplaced),
-        unplaced=unplaced,
-        reused=reused,
+    return _intake_page(
+        form, errors=error_list(form, unplaced), unplaced=unplaced, reused=reused
     ), 400
 
 
@@ -189,7 +186,18 @@ def _change_household(action: str) -> str | tuple[str, int]:
             focus = f"{list_name}-{len(entries.entries) - 1}"
     elif not entries.entries:
         entries.append_entry()
-    return render_template("desk/new_incident.html", form=form, errors=[], focus=focus)
+    return _intake_page(form, focus=focus)
+
+
+def _intake_page(form: IncidentForm, **context: object) -> str:
+    context.setdefault("errors", [])
+    return render_template(
+        "desk/new_incident.html",
+        form=form,
+        blank_entry=blank_entry,
+        max_people=MAX_PEOPLE,
+        **context,
+    )
 
 
 @bp.route("/incidents/<id:incident_id>")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, time
@@ -10,7 +11,15 @@ from typing import Any, TypeVar
 
 from flask import abort, flash, redirect
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovDateInput, GovRadioInput
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxInput,
+    GovDateInput,
+    GovRadioInput,
+    GovSelect,
+    GovTextArea,
+    GovTextInput,
+)
+from markupsafe import Markup
 from werkzeug.wrappers import Response
 from wtforms import Field, ValidationError
 from wtforms.fields.choices import SelectChoice
@@ -27,7 +36,55 @@ def _legend_from_label(params: dict[str, Any], field: Field) -> dict[str, Any]:
     return params
 
 
-class Radios(GovRadioInput):
+_RENDERED: dict[str, Markup] = {}
+_RENDERED_MAX = 4096
+
+
+class RenderedOnce:
+    """A Design System field holding nothing typed renders to the same HTML every time, so it is
+    rendered once per process: the intake form's thirty-odd empty fields cost a Jinja macro tree
+    each (most of the form's server time). Only params without a typed value or an error are
+    kept (choices picked from a fixed list are not typing), so no personal data stays in memory.
+    """
+
+    template: str
+
+    def render(self, params: dict[str, Any]) -> Markup:
+        if not _blank(self.template, params):
+            return super().render(params)  # type: ignore[misc, no-any-return]
+        key = self.template + json.dumps(params, sort_keys=True, default=str)
+        found = _RENDERED.get(key)
+        if found is None:
+            if len(_RENDERED) >= _RENDERED_MAX:
+                _RENDERED.clear()
+            found = _RENDERED[key] = super().render(params)  # type: ignore[misc]
+        return found
+
+
+def _blank(template: str, params: dict[str, Any]) -> bool:
+    if params.get("value") or params.get("errorMessage"):
+        return False
+    typed_items = template.endswith("date.html")  # day, month and year boxes hold typing
+    return not (typed_items and any(item.get("value") for item in params.get("items") or ()))
+
+
+class TextInput(RenderedOnce, GovTextInput):
+    pass
+
+
+class TextArea(RenderedOnce, GovTextArea):
+    pass
+
+
+class Select(RenderedOnce, GovSelect):
+    pass
+
+
+class Checkbox(RenderedOnce, GovCheckboxInput):
+    pass
+
+
+class Radios(RenderedOnce, GovRadioInput):
     """Radios whose legend is the field's label even when a template styles the fieldset.
 
     The library sets the legend only when the template passes no ``fieldset`` at all, so styling
@@ -38,7 +95,7 @@ class Radios(GovRadioInput):
         return _legend_from_label(super().map_gov_params(field, **kwargs), field)
 
 
-class DateInput(GovDateInput):
+class DateInput(RenderedOnce, GovDateInput):
     """Day, month and year boxes under a legend that is the field's label (see :class:`Radios`)."""
 
     def map_gov_params(self, field: Field, **kwargs: Any) -> dict[str, Any]:

@@ -8,14 +8,9 @@ from __future__ import annotations
 
 import re
 import uuid
+from types import SimpleNamespace
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import (
-    GovCheckboxInput,
-    GovSelect,
-    GovTextArea,
-    GovTextInput,
-)
 from werkzeug.datastructures import MultiDict
 from wtforms import (
     BooleanField,
@@ -33,7 +28,17 @@ from wtforms.fields.choices import SelectChoice
 from referrals.models.incident import ADULT_ROLES, PersonRole, RiskGrade
 from referrals.reference import borough_choices
 from referrals.services.intake import AdultInput, ChildInput, IncidentInput
-from referrals.web.forms import DayMonthYearField, Radios, enum_or_none, london_moment, options
+from referrals.web.forms import (
+    Checkbox,
+    DayMonthYearField,
+    Radios,
+    Select,
+    TextArea,
+    TextInput,
+    enum_or_none,
+    london_moment,
+    options,
+)
 
 YES_NO = options([("yes", "Yes"), ("no", "No")])
 MAX_PEOPLE = 20
@@ -54,28 +59,29 @@ class AdultForm(Form):
         widget=Radios(),
         validate_choice=False,
     )
-    given_name = StringField("First name", widget=GovTextInput())
-    family_name = StringField("Last name", widget=GovTextInput())
+    given_name = StringField("First name", widget=TextInput())
+    family_name = StringField("Last name", widget=TextInput())
     date_of_birth = DayMonthYearField(
         "Date of birth", description="If known. For example, 27 3 1990"
     )
-    address = StringField("Address", widget=GovTextInput())
-    phone = StringField("Phone number", widget=GovTextInput())
+    address = StringField("Address", widget=TextInput())
+    phone = StringField("Phone number", widget=TextInput())
 
 
 class ChildForm(Form):
-    given_name = StringField("First name", widget=GovTextInput())
-    family_name = StringField("Last name", widget=GovTextInput())
+    given_name = StringField("First name", widget=TextInput())
+    family_name = StringField("Last name", widget=TextInput())
     date_of_birth = DayMonthYearField("Date of birth", description="For example, 27 3 2015")
-    address = StringField("Address where the child lives", widget=GovTextInput())
+    address = StringField("Address where the child lives", widget=TextInput())
     borough = SelectField(
         "Borough where the child lives",
         choices=_boroughs,
-        widget=GovSelect(),
+        widget=Select(),
         validate_choice=False,
     )
     lives_there = RadioField(
         "Does the child live at the incident address?",
+        description="If yes, the desk takes the incident's location and borough as the child's",
         choices=YES_NO,
         widget=Radios(),
         validate_choice=False,
@@ -86,7 +92,7 @@ class ChildForm(Form):
     present_where = StringField(
         "Where was the child during the incident?",
         description="Only if present",
-        widget=GovTextInput(),
+        widget=TextInput(),
     )
     spoken_to = RadioField(
         "Did officers speak to the child?",
@@ -97,14 +103,14 @@ class ChildForm(Form):
     voice = TextAreaField(
         "What the child said",
         description="The voice of the child, in their words if possible",
-        widget=GovTextArea(),
+        widget=TextArea(),
     )
     school_urn = StringField(
         "School or setting URN",
         description="6 digits. Leave blank if none or not known",
-        widget=GovTextInput(),
+        widget=TextInput(),
     )
-    home_educated = BooleanField("The child is electively home-educated", widget=GovCheckboxInput())
+    home_educated = BooleanField("The child is electively home-educated", widget=Checkbox())
     known_to_social_care = RadioField(
         "Is the child already known to children's social care?",
         choices=options([("yes", "Yes"), ("no", "No"), ("unknown", "Not known")]),
@@ -118,50 +124,64 @@ class IncidentForm(FlaskForm):
     police_reference = StringField(
         "Police reference",
         description="CAD or CONNECT number, like CAD1234/21NOV26",
-        widget=GovTextInput(),
+        widget=TextInput(),
     )
     occurred_date = DayMonthYearField("Date of the incident")
     occurred_time = StringField(
-        "Time of the incident", description="24-hour clock, like 21:30", widget=GovTextInput()
+        "Time of the incident", description="24-hour clock, like 21:30", widget=TextInput()
     )
     received_date = DayMonthYearField("Date the desk received it")
     received_time = StringField(
-        "Time the desk received it", description="24-hour clock", widget=GovTextInput()
+        "Time the desk received it", description="24-hour clock", widget=TextInput()
     )
     borough = SelectField(
-        "Borough where it happened", choices=_boroughs, widget=GovSelect(), validate_choice=False
+        "Borough where it happened", choices=_boroughs, widget=Select(), validate_choice=False
     )
-    location = StringField("Location", description="Address or place", widget=GovTextInput())
-    summary = TextAreaField("What happened, in brief", widget=GovTextArea())
+    location = StringField("Location", description="Address or place", widget=TextInput())
+    summary = TextAreaField("What happened, in brief", widget=TextArea())
     risk_actuarial = RadioField(
         "Actuarial risk grade (DASH or DARA)",
         choices=options([(g.value, g.label) for g in RiskGrade]),
         widget=Radios(),
         validate_choice=False,
     )
-    risk_judgement = RadioField(
-        "Raise by professional judgement",
-        choices=options([("", "No raise"), *[(g.value, g.label) for g in RiskGrade]]),
+    risk_raised = RadioField(
+        "Do you raise the grade by professional judgement?",
+        description="Judgement can raise the grade, never lower it.",
+        choices=YES_NO,
         widget=Radios(),
         validate_choice=False,
-        default="",
+        default="no",
+    )
+    risk_judgement = RadioField(
+        "Raised grade",
+        choices=options([(g.value, g.label) for g in RiskGrade]),
+        widget=Radios(),
+        validate_choice=False,
     )
     risk_rationale = TextAreaField(
         "Rationale for the raise",
         description="Required when you raise the grade",
-        widget=GovTextArea(),
+        widget=TextArea(),
     )
     duplicate_reason = TextAreaField(
         "Why log this reference again?",
         description="This police reference was logged before. Say why this is a different "
         "incident, or open the earlier one instead.",
-        widget=GovTextArea(),
+        widget=TextArea(),
     )
     adults = FieldList(FormField(AdultForm), min_entries=1, max_entries=MAX_PEOPLE)
     children = FieldList(FormField(ChildForm), min_entries=1, max_entries=MAX_PEOPLE)
 
     # Where a service error path names a value made of two boxes, show it on the first.
     ALIASES = {"occurred_at": "occurred_date", "received_at": "received_date"}
+
+
+def blank_entry(kind: str) -> SimpleNamespace:
+    """An empty adult or child whose names hold ``__N__`` for its position: the page keeps it in
+    a ``<template>`` that JavaScript copies to add a person in place, without a round trip."""
+    list_name, form_class = ("children", ChildForm) if kind == "child" else ("adults", AdultForm)
+    return SimpleNamespace(id=f"{list_name}-__N__", form=form_class(prefix=f"{list_name}-__N__-"))
 
 
 def new_submission_key() -> str:
@@ -185,8 +205,15 @@ def to_input(form: IncidentForm) -> tuple[IncidentInput, dict[str, str]]:
     if message:
         parse_errors["received_time"] = message
     adults = [adult_input(entry.form) for entry in form.adults.entries]
-    children = [child_input(entry.form) for entry in form.children.entries]
+    children = [child_input(entry.form, form) for entry in form.children.entries]
     grades = {g.value for g in RiskGrade}
+    # A conditional question's answer counts only while the answer that reveals it is chosen
+    # (the Design System hides it otherwise). Forms posted without the yes/no keep the old shape.
+    raised = form.risk_raised.data if form.risk_raised.raw_data else None
+    if raised == "no":
+        form.risk_judgement.data, form.risk_rationale.data = "", ""
+    elif raised == "yes" and form.risk_judgement.data not in grades:
+        parse_errors["risk_judgement"] = "Choose the grade you raise it to"
     data = IncidentInput(
         submission_key=_submission_key(form.submission_key.data),
         police_reference=form.police_reference.data or "",
@@ -220,15 +247,24 @@ def adult_input(e: AdultForm) -> AdultInput:
     )
 
 
-def child_input(e: ChildForm) -> ChildInput:
+def child_input(e: ChildForm, incident: IncidentForm | None = None) -> ChildInput:
+    """One child as typed. On the intake form (``incident``) a child living at the incident
+    address takes the incident's location and borough as theirs (the page hides the child's own
+    boxes); a child not present has no "where"."""
+    lives_there = yes_no(e.lives_there.data)
+    if lives_there and incident is not None:
+        e.address.data, e.borough.data = incident.location.data, incident.borough.data
+    present = yes_no(e.present.data)
+    if present is False:
+        e.present_where.data = ""
     return ChildInput(
         given_name=e.given_name.data or "",
         family_name=e.family_name.data or "",
         date_of_birth=e.date_of_birth.data,
         address=e.address.data or "",
         borough_code=e.borough.data or "",
-        lives_there=yes_no(e.lives_there.data),
-        present=yes_no(e.present.data),
+        lives_there=lives_there,
+        present=present,
         present_where=e.present_where.data or "",
         spoken_to=yes_no(e.spoken_to.data),
         voice=e.voice.data or "",

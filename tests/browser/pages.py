@@ -69,12 +69,25 @@ class IntakePage:
         p.locator(f"{c}-given_name").fill(given)
         p.locator(f"{c}-family_name").fill(family)
         self.date(f"children-{index}-date_of_birth", *dob)
-        p.locator(f"{c}-address").fill("4 Example Road, London")
-        p.locator(f"{c}-borough").select_option(label="Lambeth")
-        p.locator(f"{c}-lives_there").check()
+        p.locator(f"{c}-lives_there").check()  # Yes: the incident's address, so no boxes for it
+        expect(p.locator(f"{c}-address")).to_be_hidden()
         p.locator(f"{c}-present-2").check()  # No
         p.locator(f"{c}-spoken_to-2").check()  # No
         p.locator(f"{c}-known_to_social_care-3").check()  # Not known
+
+    def tab_to(self, selector: str, limit: int = 80) -> None:
+        """Press Tab until ``selector`` has focus, as a keyboard user would (fails if it never
+        does: the field cannot be reached by keyboard, or comes out of order)."""
+        target = self.page.locator(selector)
+        for _ in range(limit):
+            if target.evaluate("el => el === document.activeElement"):
+                return
+            self.page.keyboard.press("Tab")
+        raise AssertionError(f"{selector} was not reached by Tab")
+
+    def type_into(self, selector: str, text: str) -> None:
+        self.tab_to(selector)
+        self.page.keyboard.type(text)
 
     def add_child(self) -> None:
         self.page.get_by_role("button", name="Add another child").click()

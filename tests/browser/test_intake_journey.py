@@ -70,3 +70,83 @@ def test_desk_officer_logs_an_incident_with_two_children(
             expect(page.get_by_test_id("people")).to_contain_text(pseudonym)
     finally:
         context.close()
+
+
+def test_two_children_by_keyboard_alone_with_an_error_each(
+    app: Flask, live_server: str, browser: Browser
+) -> None:
+    """Every question reached with Tab in order, answered with keys; the second child added in
+    place; a conditional question revealed by its answer; an error for each child, named."""
+    clock.freeze(datetime(2026, 11, 21, 10, 0, tzinfo=UTC))
+    _, email = user_with(app, Role.DESK_OFFICER)
+    context = browser.new_context()
+    page = context.new_page()
+    try:
+        SignInPage(page, live_server, app).sign_in(email, PASSWORD)
+        page.goto(f"{live_server}/desk/incidents/new")
+        form = IntakePage(page)
+        k = page.keyboard
+        form.type_into("#police_reference", "CAD1357/20NOV26")
+        for prefix, time_ in (("occurred_date", "21:30"), ("received_date", "23:05")):
+            for part, value in (("day", "20"), ("month", "11"), ("year", "2026")):
+                form.type_into(f"#{prefix}-{part}", value)
+            form.type_into(f"#{prefix.replace('date', 'time')}", time_)
+        form.tab_to("#borough")
+        k.type("Lambeth")
+        form.type_into("#location", "4 Example Road, London")
+        form.type_into("#summary", "Synthetic keyboard journey.")
+        form.tab_to("#risk_actuarial")
+        k.press("ArrowDown")  # Standard -> Medium
+        expect(page.locator("#risk_actuarial-2")).to_be_checked()
+        form.tab_to("#risk_raised-2")  # "No" is chosen (Tab lands on it): the raise stays hidden
+        expect(page.locator("#risk_rationale")).to_be_hidden()
+        form.tab_to("#adults-0-role")
+        k.press("Space")
+        form.type_into("#adults-0-given_name", "Harley")
+        form.type_into("#adults-0-family_name", "Keyworth")
+        for i, (given, family, dob) in enumerate(
+            (("Ellis", "", ("14", "2", "2015")), ("Rowan", "Keyworth", ("31", "2", "2016")))
+        ):
+            if i == 1:
+                form.tab_to("button[data-add-person=child]")
+                k.press("Enter")  # added in place: focus moves into child 2
+                expect(page.locator("#children-1-given_name")).to_be_focused()
+                expect(page.locator("#household-status")).to_have_text("Child 2 added")
+            c = f"#children-{i}"
+            form.type_into(f"{c}-given_name", given)
+            if family:
+                form.type_into(f"{c}-family_name", family)
+            for part, value in zip(("day", "month", "year"), dob, strict=True):
+                form.type_into(f"{c}-date_of_birth-{part}", value)
+            form.tab_to(f"{c}-lives_there")
+            k.press("Space")  # Yes: lives at the incident address
+            expect(page.locator(f"{c}-address")).to_be_hidden()
+            form.tab_to(f"{c}-present")
+            k.press("Space")  # Yes reveals "where was the child"
+            form.type_into(f"{c}-present_where", "the hallway")
+            form.tab_to(f"{c}-spoken_to")
+            k.press("ArrowDown")  # No
+            form.tab_to(f"{c}-known_to_social_care")
+            k.press("ArrowDown")
+            k.press("ArrowDown")  # Not known
+        form.tab_to(
+            "button.govuk-button:not(.govuk-button--secondary):not(.govuk-button--warning):not([tabindex='-1'])"
+        )
+        k.press("Enter")
+
+        summary = page.locator(".govuk-error-summary")
+        expect(summary).to_be_focused()
+        expect(summary).to_contain_text("Child 1: ")
+        expect(summary).to_contain_text("Child 2: ")
+        expect(page.locator("#children-1-given_name")).to_have_value("Rowan")  # nothing lost
+        form.tab_to(".govuk-error-summary a[href='#children-0-family_name']")
+        k.press("Enter")
+        expect(page.locator("#children-0-family_name")).to_be_focused()
+        k.type("Keyworth")
+        form.tab_to("#children-1-date_of_birth-day")
+        k.press("Control+A")
+        k.type("28")
+        page.locator("#children-1-date_of_birth-day").press("Enter")  # Enter submits: "save"
+        expect(page.get_by_text("logged with 2 children")).to_be_visible()
+    finally:
+        context.close()

@@ -15,6 +15,26 @@ if (focus) {
   }
 }
 
+// "Add another child/adult" in place: copy the page's blank entry, number it, and move focus
+// into it. At the limit, or without JavaScript, the button posts the form and the server adds it.
+for (const button of document.querySelectorAll('[data-add-person]')) {
+  button.addEventListener('click', (event) => {
+    const kind = button.dataset.addPerson
+    const template = document.getElementById(`add-${kind}-template`)
+    const count = document.querySelectorAll(`form .app-person[data-kind="${kind}"]`).length
+    if (!template || count >= Number(button.dataset.max)) return
+    event.preventDefault()
+    const html = template.innerHTML.replaceAll('__N__', String(count)).replaceAll('__NUM__', String(count + 1))
+    button.insertAdjacentHTML('beforebegin', html)
+    const added = button.previousElementSibling
+    initAll({ scope: added })
+    const status = document.getElementById('household-status')
+    if (status) status.textContent = `${kind === 'child' ? 'Child' : 'Adult'} ${count + 1} added`
+    const first = added.querySelector('input:not([type=hidden]), select, textarea')
+    if (first) first.focus()
+  })
+}
+
 // A link to a folded section ("Record a call" -> #chase) opens it and moves focus into it.
 const target = window.location.hash && document.getElementById(window.location.hash.slice(1))
 if (target && target.tagName === 'DETAILS') {
