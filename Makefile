@@ -39,14 +39,10 @@ db: install ## Apply the migrations and load synthetic demo data if the database
 
 MAIL_PORT ?= 8025
 
-run: install assets db ## Start the desk with demo data on http://127.0.0.1:$(PORT), its scheduler and a mail catcher
-	@echo "Serving the referral desk on http://127.0.0.1:$(PORT) (Ctrl-C stops all three processes)"
-	@echo "E-mails are caught on 127.0.0.1:$(MAIL_PORT) and saved in instance/mail/"
-	@echo "After the password, give a code: REFERRALS_ENV=development $(FLASK) demo code EMAIL prints a demo user's current one"
-	@trap 'kill 0' INT TERM EXIT; \
-	  $(FLASK) mailcatcher --port $(MAIL_PORT) & sleep 1; \
-	  SMTP_PORT=$(MAIL_PORT) $(FLASK) scheduler & \
-	  $(FLASK) run --host 127.0.0.1 --port $(PORT)
+run: install assets ## Start the desk with demo data on http://127.0.0.1:$(PORT), its scheduler and a mail catcher
+	$(FLASK) db upgrade
+	$(FLASK) demo load --no-sign-ins
+	@PORT=$(PORT) MAIL_PORT=$(MAIL_PORT) $(BIN)/python -m referrals.devrun
 
 serve: install assets ## Production-style server (gunicorn); needs REFERRALS_ENV=production and keys
 	$(BIN)/gunicorn --workers 2 --bind 127.0.0.1:$(PORT) wsgi:app

@@ -22,6 +22,14 @@ ENVIRONMENTS = ("development", "test", "production")
 KEY_BYTES = 32
 
 
+def _base_url(env: Mapping[str, str]) -> str:
+    """Where e-mailed links point. Unset, it is the development server's own address, on the
+    ``PORT`` that ``make run`` serves on (so links in the mail catcher open the desk)."""
+    if env.get("BASE_URL"):
+        return env["BASE_URL"].rstrip("/")
+    return f"http://127.0.0.1:{env.get('PORT') or 5000}"
+
+
 class ConfigError(RuntimeError):
     """The environment does not describe a desk that is safe to start."""
 
@@ -198,7 +206,7 @@ class Settings:
             linkage_key=linkage,
             audit_key=audit,
             instance_path=instance_path,
-            base_url=env.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+            base_url=_base_url(env),
             session_idle_minutes=_int(env, "SESSION_IDLE_MINUTES", 30),
             session_absolute_hours=_int(env, "SESSION_ABSOLUTE_HOURS", 12),
             mail=MailSettings(

@@ -178,7 +178,12 @@ def demo_code(email: str) -> None:
 
 
 @demo_cli.command("load")
-def demo_load() -> None:
+@click.option(
+    "--no-sign-ins",
+    is_flag=True,
+    help="Do not print the demo sign-ins (make run prints them once the desk answers).",
+)
+def demo_load(no_sign_ins: bool) -> None:
     """Load synthetic demo data if the database is empty; print the demo sign-ins."""
     _not_in_production("flask demo load")
     if demo.is_empty():
@@ -187,10 +192,14 @@ def demo_load() -> None:
         db.session.commit()
         report = import_notifications(demo.notifications(), Actor.system("demo"))
         sent = demo.send_referrals()
+        staged = demo.stage_work()
         db.session.commit()
         click.echo(f"demo data loaded: {report.created} synthetic incidents, {sent} referrals sent")
+        click.echo("for the board and the desk's lists: " + "; ".join(staged))
     else:
         click.echo("database already holds data: kept as it is")
+    if no_sign_ins:
+        return
     click.echo("\nDemo sign-ins (synthetic, development only): password, then a code from an")
     click.echo("authenticator app holding the secret, or from `flask --app wsgi demo code EMAIL`.")
     for u in demo.DEMO_USERS:

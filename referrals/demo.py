@@ -7,7 +7,7 @@ import base64
 import hashlib
 import random
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -16,9 +16,12 @@ from referrals import clock
 from referrals.extensions import db
 from referrals.models.agency import Agency, AgencyKind
 from referrals.models.incident import Incident, IncidentStatus
-from referrals.models.user import Role
+from referrals.models.referral import Referral, ReferralState
+from referrals.models.user import Role, User
+from referrals.profiles import profile
 from referrals.reference import BOROUGHS
-from referrals.services import admin, factors, reference_agencies, routing
+from referrals.services import admin, factors, outbox, reference_agencies, routing, supervision
+from referrals.services import referral_lifecycle as lifecycle
 from referrals.services.actors import Actor
 from referrals.synthetic import GIVEN, SCHOOL_KINDS, SCHOOL_WORDS, STREETS
 
@@ -173,7 +176,8 @@ def notifications(count: int = 12, *, seed: int = 7) -> list[dict[str, Any]]:
     for i in range(count):
         # The first few are in Lambeth, at the demo partners' schools, so every partner has work.
         borough = SCHOOL_BOROUGHS[min(i, 4) // 4] if i < 5 else rng.choice(SCHOOL_BOROUGHS)
-        hours_ago = 30 + 5 * i if i < 5 else rng.randint(1, 96)
+        # Two from a fortnight ago: whatever the day, their referrals are overdue by now.
+        hours_ago = 30 + 5 * i if i < 5 else 14 * 24 + i if i < 7 else rng.randint(1, 96)
         received = now - timedelta(hours=hours_ago, minutes=rng.randint(0, 59))
         occurred = received - timedelta(hours=rng.randint(1, 10))
         family = rng.choice(FAMILY)
@@ -228,15 +232,82 @@ def notifications(count: int = 12, *, seed: int = 7) -> list[dict[str, Any]]:
     return out
 
 
+DESK = Actor(user_id=None, label="system:demo", role=Role.DESK_OFFICER)
+
+
 def send_referrals(keep_unsent: int = 3) -> int:
-    """Route and send every demo incident but the newest few (left for the desk to route)."""
-    desk = Actor(user_id=None, label="system:demo", role=Role.DESK_OFFICER)
+    """Route and send every demo incident but the newest few (left for the desk to route), each
+    an hour after the desk received it, so that its clocks run from then as they would have."""
     incidents = db.session.scalars(
-        select(Incident.id)
+        select(Incident)
         .where(Incident.status == IncidentStatus.LOGGED)
         .order_by(Incident.received_at.desc())
     ).all()
     sent = 0
-    for incident_id in incidents[keep_unsent:]:
-        sent += len(routing.send(desk, incident_id))
+    for incident in incidents[keep_unsent:]:
+        with clock.frozen(min(incident.received_at + timedelta(hours=1), clock.now())):
+            sent += len(routing.send(DESK, incident.id))
     return sent
+
+
+def stage_work() -> list[str]:
+    """Give every screen something to show on whatever day the demo starts, through the same
+    services people use: a declined referral, an unanswered question, a paused referral, one
+    due within two hours, and a notice e-mail that failed. Returns what was staged."""
+    now = clock.now()
+    open_ = list(
+        db.session.scalars(
+            select(Referral)
+            .where(Referral.state.in_([ReferralState.SENT, ReferralState.VIEWED]))
+            .order_by(Referral.clock_due_at, Referral.id)
+        )
+    )
+    partners = {
+        u.agency_id: Actor.of(u)
+        for u in db.session.scalars(select(User).where(User.role == Role.PARTNER))
+    }
+    theirs = [r for r in open_ if r.agency_id in partners]
+    staged: list[str] = []
+    if theirs:
+        first = theirs[0]
+        reason = profile(first.agency.kind).decline_reasons[0][0]
+        lifecycle.decline(partners[first.agency_id], first.id, reason, "Demo: not ours to act on.")
+        staged.append(f"{first.reference} declined")
+    if len(theirs) > 1:
+        second = theirs[1]
+        lifecycle.post_message(
+            partners[second.agency_id],
+            second,
+            "Demo: which of the adults holds parental responsibility?",
+            from_desk=False,
+        )
+        staged.append(f"{second.reference} has a question for the desk")
+    rest = [r for r in open_ if r not in theirs[:2]]
+    if rest:
+        lifecycle.pause(DESK, rest[0].id, "Demo: the family is moving; awaiting the new address.")
+        staged.append(f"{rest[0].reference} paused")
+    overdue = [r for r in rest[1:] if r.clock_due_at is not None and r.clock_due_at < now]
+    if overdue:
+        soon = overdue[0]
+        supervision.extend(
+            DESK,
+            soon.id,
+            now + timedelta(minutes=90),
+            "Demo: agreed by phone with the front door's duty manager.",
+        )
+        staged.append(f"{soon.reference} due within two hours")
+    failed = _fail_one_email(now)
+    if failed:
+        staged.append("one notice e-mail failed")
+    return staged
+
+
+def _fail_one_email(now: datetime) -> bool:
+    """One notice that the recipient's mail server refused: the relay's own steps (claim, then
+    a failed last attempt), so the board shows it with "try again"."""
+    claimed = outbox.claim("demo", now, timedelta(minutes=5), limit=1)
+    for message_id in claimed:
+        outbox.mark_failed_attempt(
+            message_id, "demo", now, "Demo: 550 mailbox unavailable (synthetic)", max_attempts=1
+        )
+    return bool(claimed)

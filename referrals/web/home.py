@@ -14,7 +14,7 @@ bp = Blueprint("home", __name__)
 
 LANDING = {
     Role.DESK_OFFICER: "desk.queue",
-    Role.SUPERVISOR: "desk.queue",
+    Role.SUPERVISOR: "supervisor.board",
     Role.PARTNER: "portal.inbox",
     Role.ADMINISTRATOR: "admin.users",
     Role.AUDITOR: "audit.events",

@@ -3,6 +3,7 @@ incidents through the import path; a second run keeps what is there."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pyotp
@@ -108,3 +109,35 @@ def test_the_readme_publishes_each_demo_users_secret() -> None:
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     for user in demo.DEMO_USERS:
         assert f"| {user.email} | {user.password} | `{user.totp_secret}` |" in readme
+
+
+@pytest.mark.parametrize(
+    "day",
+    ["2026-11-23T07:00:00+00:00", "2026-12-27T12:00:00+00:00", "2027-08-14T22:00:00+00:00"],
+    ids=["monday-before-school", "christmas-break", "summer-saturday-night"],
+)
+def test_demo_gives_every_screen_something_whatever_the_day(app: Flask, day: str) -> None:
+    """Overdue, due within two hours, paused, a failed e-mail, a decline and a question, on a
+    Monday morning, in the Christmas break and on a summer Saturday night."""
+    from datetime import datetime
+
+    from referrals import clock
+    from referrals.models.outbox import OutboxMessage, OutboxState
+    from referrals.queries import needs_desk
+
+    clock.freeze(datetime.fromisoformat(day))
+    result = app.test_cli_runner().invoke(args=["demo", "load"])
+    assert result.exit_code == 0, result.output
+    now = clock.now()
+    with app.app_context():
+        referrals = db.session.scalars(select(Referral)).all()
+        running = [r for r in referrals if r.clock_due_at is not None and r.paused_at is None]
+        assert any(r.clock_due_at < now for r in running), "nothing overdue"
+        assert any(now <= r.clock_due_at < now + timedelta(hours=2) for r in running)
+        assert any(r.paused_at is not None for r in referrals)
+        assert any(r.state.value == "declined" for r in referrals)
+        failed = db.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.state == OutboxState.FAILED)
+        ).all()
+        assert len(failed) == 1
+        assert needs_desk.counts().questions >= 1

@@ -165,6 +165,23 @@ def test_partner_lands_on_their_inbox(app: Flask) -> None:
     assert "No new referrals" in response.text
 
 
+@pytest.mark.parametrize(
+    ("role", "landing"),
+    [
+        (Role.DESK_OFFICER, "/desk/"),
+        (Role.SUPERVISOR, "/supervisor/"),
+        (Role.PARTNER, "/portal/"),
+        (Role.ADMINISTRATOR, "/admin/users"),
+        (Role.AUDITOR, "/audit/"),
+    ],
+)
+def test_each_role_lands_where_its_work_is(app: Flask, role: Role, landing: str) -> None:
+    client, _ = _client(app, role)
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(landing)
+
+
 def test_healthz_reports_the_database_even_without_a_scheduler(app: Flask) -> None:
     response = app.test_client().get("/healthz")
     assert response.status_code == 503  # no scheduler has ever beaten
