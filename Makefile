@@ -54,8 +54,10 @@ browser: ## Install Debian's Chromium for the browser tests (needs apt and root)
 	      || echo "make browser: could not install chromium; browser tests will be skipped"; \
 	  else echo "make browser: chromium missing and apt not usable; browser tests will be skipped"; fi; }
 
-test: install assets browser ## Run every test: SQLite always, PostgreSQL when reachable
-	REFERRALS_ENV=test $(BIN)/python -m pytest $(PYTEST_ARGS)
+TEST_WORKERS ?= auto
+
+test: install assets browser ## Run every test in parallel (one worker per core): SQLite always, PostgreSQL when reachable
+	REFERRALS_ENV=test $(BIN)/python -m pytest -n $(TEST_WORKERS) --durations=5 $(PYTEST_ARGS)
 
 BENCH_N ?= 2000
 

@@ -85,3 +85,6 @@ def browser() -> Iterator[object]:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
         yield chromium
         chromium.close()
+
+
+from tests.route_walk import world  # noqa: E402, F401 - a fixture: one of each record a path names

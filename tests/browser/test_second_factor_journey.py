@@ -124,7 +124,7 @@ def test_a_user_enrols_a_security_key_and_signs_in_with_it(
         page.get_by_label("Name for this key (optional)").fill("Virtual key")
         page.get_by_role("button", name="Set up my key").click()
         _codes_then_continue(page)
-        expect(page.get_by_role("heading", name="Queue")).to_be_visible()
+        expect(page.get_by_role("heading", name="Overdue board")).to_be_visible()
         page.get_by_role("link", name="Your account").click()
         expect(page.get_by_role("cell", name="Virtual key")).to_be_visible()
         _sign_out(page)
@@ -132,6 +132,6 @@ def test_a_user_enrols_a_security_key_and_signs_in_with_it(
         signing.password(email, PASSWORD)
         expect(page.get_by_role("heading", name="Your second factor")).to_be_visible()
         page.get_by_role("button", name="Use my security key").click()
-        expect(page.get_by_role("heading", name="Queue")).to_be_visible()
+        expect(page.get_by_role("heading", name="Overdue board")).to_be_visible()
     finally:
         context.close()

@@ -50,7 +50,8 @@ def test_intake_with_several_children_and_an_error_each(app: Flask) -> None:
     page = desk_client.get("/desk/incidents/new")
     data = incident_form(csrf_from(page.text), children=3, action="add-child")
     three = desk_client.post("/desk/incidents/new", data=data)
-    assert three.text.count('class="govuk-fieldset app-person"') == 5  # 1 adult, 4 children
+    form = three.text.split('id="add-adult-template"')[0]  # the blank copies for JavaScript
+    assert form.count('data-kind="child"') == 4 and form.count('data-kind="adult"') == 1
     assert problems(three.text) == []
 
     data = incident_form(csrf_from(page.text), children=2)
