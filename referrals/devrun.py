@@ -21,13 +21,17 @@ from referrals.demo import DEMO_USERS
 FLASK = [sys.executable, "-m", "flask", "--app", "wsgi"]
 
 
-def _ready(port: int) -> bool:
-    """The desk answers and its health check is green: the database is reachable and the
-    scheduler has beaten (so all three processes are up)."""
+def _listening(port: int) -> bool:
     with socket.socket() as probe:
         probe.settimeout(0.2)
-        if probe.connect_ex(("127.0.0.1", port)) != 0:
-            return False
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _ready(port: int, mail_port: int) -> bool:
+    """The mail catcher listens, the desk answers and its health check is green: the database
+    is reachable and the scheduler has beaten (so all three processes are up)."""
+    if not (_listening(mail_port) and _listening(port)):
+        return False
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as answer:
             return bool(answer.status == 200)
@@ -53,7 +57,8 @@ def sign_ins(port: int, mail_port: int) -> str:
 def main() -> int:
     port = int(os.environ.get("PORT") or 5000)
     mail_port = int(os.environ.get("MAIL_PORT") or 8025)
-    env = {**os.environ, "PORT": str(port), "SMTP_PORT": str(mail_port)}
+    # Unbuffered, so that each process's messages appear when written, before the sign-ins.
+    env = {**os.environ, "PORT": str(port), "SMTP_PORT": str(mail_port), "PYTHONUNBUFFERED": "1"}
     commands = [
         ["mailcatcher", "--port", str(mail_port)],
         ["scheduler"],
@@ -66,7 +71,7 @@ def main() -> int:
     ]
     try:
         deadline = time.monotonic() + 60
-        while not _ready(port):
+        while not _ready(port, mail_port):
             if time.monotonic() > deadline or any(c.poll() is not None for c in children):
                 print("the desk did not start: see the messages above", file=sys.stderr)
                 return 1
