@@ -200,10 +200,7 @@ def demo_load(no_sign_ins: bool) -> None:
         click.echo("database already holds data: kept as it is")
     if no_sign_ins:
         return
-    click.echo("\nDemo sign-ins (synthetic, development only): password, then a code from an")
-    click.echo("authenticator app holding the secret, or from `flask --app wsgi demo code EMAIL`.")
-    for u in demo.DEMO_USERS:
-        click.echo(f"  {u.role.label:<14} {u.email:<26} {u.password:<24} {u.totp_secret}")
+    click.echo("\n" + "\n".join(demo.sign_in_lines()))
 
 
 @demo_cli.command("generate")

@@ -58,6 +58,19 @@ class DemoUser:
         return base64.b32encode(digest[:20]).decode()
 
 
+def sign_in_lines() -> list[str]:
+    """The demo sign-ins as printed by ``demo load`` and ``make run``."""
+    return [
+        "Demo sign-ins (synthetic, development only): the password, then a code from an",
+        "authenticator app holding the secret, or from:",
+        "  REFERRALS_ENV=development .venv/bin/flask --app wsgi demo code EMAIL",
+        *(
+            f"  {u.role.label:<14} {u.email:<26} {u.password:<24} {u.totp_secret}"
+            for u in DEMO_USERS
+        ),
+    ]
+
+
 def demo_user(email: str) -> DemoUser | None:
     return next((u for u in DEMO_USERS if u.email == email.strip().lower()), None)
 

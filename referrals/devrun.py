@@ -16,7 +16,7 @@ import time
 import urllib.error
 import urllib.request
 
-from referrals.demo import DEMO_USERS
+from referrals.demo import sign_in_lines
 
 FLASK = [sys.executable, "-m", "flask", "--app", "wsgi"]
 
@@ -45,11 +45,7 @@ def sign_ins(port: int, mail_port: int) -> str:
         f"The referral desk is at http://127.0.0.1:{port}  (Ctrl-C stops the desk, its "
         "scheduler and the mail catcher)",
         f"E-mails are caught on 127.0.0.1:{mail_port} and saved in instance/mail/",
-        "Demo sign-ins (synthetic): the password, then a code from an authenticator app holding",
-        "the secret, or from: REFERRALS_ENV=development .venv/bin/flask --app wsgi demo code EMAIL",
-    ]
-    lines += [
-        f"  {u.role.label:<14} {u.email:<26} {u.password:<24} {u.totp_secret}" for u in DEMO_USERS
+        *sign_in_lines(),
     ]
     return "\n".join(lines) + "\n"
 

@@ -48,9 +48,10 @@ class RenderedOnce:
     """
 
     template: str
+    typed_items = False  # whether the items hold typing (day, month, year), not fixed choices
 
     def render(self, params: dict[str, Any]) -> Markup:
-        if not _blank(self.template, params):
+        if not self._blank(params):
             return super().render(params)  # type: ignore[misc, no-any-return]
         key = self.template + json.dumps(params, sort_keys=True, default=str)
         found = _RENDERED.get(key)
@@ -60,12 +61,11 @@ class RenderedOnce:
             found = _RENDERED[key] = super().render(params)  # type: ignore[misc]
         return found
 
-
-def _blank(template: str, params: dict[str, Any]) -> bool:
-    if params.get("value") or params.get("errorMessage"):
-        return False
-    typed_items = template.endswith("date.html")  # day, month and year boxes hold typing
-    return not (typed_items and any(item.get("value") for item in params.get("items") or ()))
+    def _blank(self, params: dict[str, Any]) -> bool:
+        if params.get("value") or params.get("errorMessage"):
+            return False
+        items = params.get("items") or ()
+        return not (self.typed_items and any(item.get("value") for item in items))
 
 
 class TextInput(RenderedOnce, GovTextInput):
@@ -97,6 +97,8 @@ class Radios(RenderedOnce, GovRadioInput):
 
 class DateInput(RenderedOnce, GovDateInput):
     """Day, month and year boxes under a legend that is the field's label (see :class:`Radios`)."""
+
+    typed_items = True
 
     def map_gov_params(self, field: Field, **kwargs: Any) -> dict[str, Any]:
         return _legend_from_label(super().map_gov_params(field, **kwargs), field)

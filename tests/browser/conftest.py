@@ -20,6 +20,7 @@ from werkzeug.serving import make_server
 from referrals import create_app
 from referrals.extensions import db
 from tests.conftest import free_port, make_settings
+from tests.route_walk import world  # noqa: F401 - a fixture: one of each record a path names
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 LAUNCH_ARGS = [
@@ -85,6 +86,3 @@ def browser() -> Iterator[object]:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
         yield chromium
         chromium.close()
-
-
-from tests.route_walk import world  # noqa: E402, F401 - a fixture: one of each record a path names

@@ -265,3 +265,16 @@ def test_a_police_reference_logged_before_warns_and_needs_a_reason(
         assert event is not None
         assert event.reason == "A second call-out to the same address the next night"
         assert event.detail and "reference_reused_from" in event.detail
+
+
+def test_fields_rendered_once_never_keep_what_was_typed(desk: tuple[FlaskClient, str]) -> None:
+    """Empty fields are rendered once per process; a typed name, date or error never is kept."""
+    from referrals.web import forms
+
+    page = desk[0].get("/desk/incidents/new")
+    assert page.status_code == 200 and forms._RENDERED  # the empty form filled the store
+    wrong = _post(desk, children=2, **{"children-1-date_of_birth": ["31", "2", "2016"]})
+    assert wrong.status_code == 400 and "Child1" in wrong.text
+    kept = "".join(forms._RENDERED)
+    assert "Child1" not in kept and "Sampleton" not in kept and "2016" not in kept
+    assert 'value="31"' not in kept
