@@ -150,6 +150,7 @@ class Settings:
     trusted_proxies: int = 0
     audit_anchor_dir: Path = Path("instance/audit-anchors")
     anchor_minutes: int = 5
+    api_calls_per_minute: int = 300  # per API token; more answer 429 with Retry-After
 
     @property
     def is_production(self) -> bool:
@@ -226,6 +227,7 @@ class Settings:
                 env.get("AUDIT_ANCHOR_DIR", "") or instance_path / "audit-anchors"
             ).resolve(),
             anchor_minutes=_int(env, "ANCHOR_MINUTES", 5),
+            api_calls_per_minute=_int(env, "API_CALLS_PER_MINUTE", 300),
         )
 
 

@@ -113,6 +113,7 @@ def _register_blueprints(app: Flask) -> None:
     from referrals.web import (
         admin,
         amend,
+        api_clients,
         audit,
         auth,
         configuration,
@@ -139,11 +140,16 @@ def _register_blueprints(app: Flask) -> None:
         supervisor,
         portal,
         admin,
+        api_clients,
         configuration,
         audit,
         health,
     ):
         app.register_blueprint(module.bp)
+
+    from referrals import api
+
+    api.init_app(app)
 
 
 def _register_request_cycle(app: Flask) -> None:
@@ -179,6 +185,7 @@ PLAIN_HTTP = (
 
 
 def _register_errors(app: Flask, settings: Settings) -> None:
+    from referrals.api.problems import from_schema, is_api_request, problem
     from referrals.services import throttle
 
     messages = {
@@ -200,7 +207,7 @@ def _register_errors(app: Flask, settings: Settings) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> tuple[str, int]:
-        db.session.rollback()
+        db.session.rollback()  # never on the API: its blueprint is exempt (bearer tokens)
         if settings.is_production and not request.is_secure:
             return render_template(
                 "errors/error.html",
@@ -217,6 +224,9 @@ def _register_errors(app: Flask, settings: Settings) -> None:
     @app.errorhandler(throttle.Throttled)
     def throttled(error: throttle.Throttled) -> Response:
         g.commit_despite_error = True  # the refusal is audited
+        if is_api_request():
+            retry = {"Retry-After": str(error.retry_after)}
+            return problem(429, str(error), headers=retry)
         response = Response(
             render_template("errors/error.html", title="Too many attempts", body=str(error)),
             status=429,
@@ -226,8 +236,17 @@ def _register_errors(app: Flask, settings: Settings) -> None:
         return response
 
     @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> tuple[str, int] | HTTPException:
+    def http_error(error: HTTPException) -> tuple[str, int] | HTTPException | Response:
         code = error.code or 500
+        if is_api_request():
+            db.session.rollback()
+            parsed = (getattr(error, "data", None) or {}).get("messages")
+            errors = None
+            if isinstance(parsed, dict):  # webargs: {"json": {...}} or {"query": {...}}
+                errors = [e for where in parsed.values() for e in from_schema(where)]
+            headers = {k: v for k, v in error.get_headers() if k in ("Allow", "Retry-After")}
+            detail = "The input is not valid" if parsed else error.description
+            return problem(code, detail, errors=errors, headers=headers)
         if code not in messages:
             return error
         db.session.rollback()
@@ -235,9 +254,11 @@ def _register_errors(app: Flask, settings: Settings) -> None:
         return render_template("errors/error.html", title=title, body=body), code
 
     @app.errorhandler(Exception)
-    def unexpected(error: Exception) -> tuple[str, int]:
+    def unexpected(error: Exception) -> tuple[str, int] | Response:
         db.session.rollback()
         log.exception("unhandled error on %s %s", request.method, request.path)
+        if is_api_request():
+            return problem(500, "Nothing was saved. Try again; if it happens again, tell us.")
         return render_template(
             "errors/error.html",
             title="Sorry, there is a problem with the desk",

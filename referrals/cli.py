@@ -189,6 +189,7 @@ def demo_load(no_sign_ins: bool) -> None:
     if demo.is_empty():
         demo.load_reference_data()
         demo.load_users()
+        demo.load_api_clients()
         db.session.commit()
         report = import_notifications(demo.notifications(), Actor.system("demo"))
         sent = demo.send_referrals()

@@ -15,12 +15,21 @@ from sqlalchemy import func, select
 from referrals import clock
 from referrals.extensions import db
 from referrals.models.agency import Agency, AgencyKind
+from referrals.models.api_client import ApiClientKind
 from referrals.models.incident import Incident, IncidentStatus
 from referrals.models.referral import Referral, ReferralState
 from referrals.models.user import Role, User
 from referrals.profiles import profile
 from referrals.reference import BOROUGHS
-from referrals.services import admin, factors, outbox, reference_agencies, routing, supervision
+from referrals.services import (
+    admin,
+    api_clients,
+    factors,
+    outbox,
+    reference_agencies,
+    routing,
+    supervision,
+)
 from referrals.services import referral_lifecycle as lifecycle
 from referrals.services.actors import Actor
 from referrals.synthetic import GIVEN, SCHOOL_KINDS, SCHOOL_WORDS, STREETS
@@ -68,6 +77,8 @@ def sign_in_lines() -> list[str]:
             f"  {u.role.label:<14} {u.email:<26} {u.password:<24} {u.totp_secret}"
             for u in DEMO_USERS
         ),
+        "Demo API tokens (synthetic): see the README's curl examples",
+        *(f"  {name:<26} {token}" for name, _kind, _agency, token in DEMO_API_CLIENTS),
     ]
 
 
@@ -149,6 +160,27 @@ def school_plan() -> list[tuple[str, int, str]]:
             plan.append((borough, urn, f"{word} {kind} ({BOROUGHS[borough]})"))
             urn += 1
     return plan
+
+
+# Fixed synthetic tokens, so that the README's curl examples work against `make run`'s demo.
+DEMO_API_CLIENTS = (
+    ("Demo police intake", ApiClientKind.POLICE_INTAKE, None, "rdk_demo-police-intake-token"),
+    ("Demo Lambeth front door", ApiClientKind.PARTNER, "CSC-E09000022", "rdk_demo-lambeth-token"),
+)
+
+
+def load_api_clients() -> None:
+    codes = {a.code: a.id for a in db.session.scalars(select(Agency))}
+    for name, kind, agency_code, token in DEMO_API_CLIENTS:
+        api_clients.create(
+            DEMO_ACTOR,
+            name=name,
+            kind=kind,
+            agency_id=codes.get(agency_code) if agency_code else None,
+            scopes=[s.value for s in kind.scopes],
+            expires_at=None,
+            token=token,
+        )
 
 
 def load_users() -> list[DemoUser]:

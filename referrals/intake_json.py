@@ -29,6 +29,7 @@ import hashlib
 from datetime import date, datetime
 from typing import Any
 
+from referrals import clock
 from referrals.models.incident import ADULT_ROLES, PersonRole, RiskGrade
 from referrals.services.intake import AdultInput, ChildInput, IncidentInput
 
@@ -66,6 +67,11 @@ class _Reader:
             return None
         if value.tzinfo is None:
             self.errors[path] = f"{key} must include a UTC offset, like +00:00 or Z"
+            return None
+        try:
+            clock.to_london(value)  # the first and last days of the calendar have no London time
+        except OverflowError:
+            self.errors[path] = f"{key} is outside the dates the desk can record"
             return None
         return value
 

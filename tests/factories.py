@@ -16,9 +16,10 @@ from werkzeug.test import TestResponse
 from referrals import clock
 from referrals.extensions import db
 from referrals.models.agency import Agency, AgencyKind
+from referrals.models.api_client import ApiClientKind, ApiScope
 from referrals.models.incident import Incident, PersonRole, RiskGrade
 from referrals.models.user import RecoveryCode, Role, User
-from referrals.services import admin, factors, intake
+from referrals.services import admin, api_clients, factors, intake
 from referrals.services.actors import Actor
 from referrals.services.intake import AdultInput, ChildInput, IncidentInput
 
@@ -210,6 +211,57 @@ def count(app: Flask, model: type[Any]) -> int:
 
 def incident_at(moment: datetime) -> dict[str, datetime]:
     return {"received_at": moment, "occurred_at": moment - timedelta(hours=1)}
+
+
+def notification_json(ident: str, **overrides: Any) -> dict[str, Any]:
+    """A notification in the format `intake import` and the API read (synthetic people)."""
+    n = {
+        "id": ident,
+        "police_reference": "CAD7777/20NOV26",
+        "occurred_at": "2026-11-20T21:00:00+00:00",
+        "received_at": "2026-11-20T23:00:00Z",
+        "borough": "E09000028",
+        "location": "3 Imaginary Way, London",
+        "summary": "Synthetic import.",
+        "risk": {"actuarial": "high"},
+        "adults": [{"role": "victim", "given_name": "Jules", "family_name": "Mockley"}],
+        "children": [
+            {
+                "given_name": "Indigo",
+                "family_name": "Mockley",
+                "date_of_birth": "2018-06-01",
+                "address": "3 Imaginary Way, London",
+                "borough": "E09000028",
+                "lives_there": True,
+                "present": False,
+                "spoken_to": False,
+            }
+        ],
+    }
+    n.update(overrides)
+    return n
+
+
+def make_api_client(
+    app: Flask,
+    kind: ApiClientKind,
+    *,
+    agency_id: int | None = None,
+    scopes: tuple[ApiScope, ...] | None = None,
+    expires_at: datetime | None = None,
+) -> tuple[int, str]:
+    """An API client and its token (shown once, as to the administrator)."""
+    with app.app_context():
+        made = api_clients.create(
+            SYSTEM,
+            name=f"Synthetic client {next(_counter)}",
+            kind=kind,
+            agency_id=agency_id,
+            scopes=[s.value for s in (scopes or kind.scopes)],
+            expires_at=expires_at,
+        )
+        db.session.commit()
+        return made.client.id, made.token
 
 
 __all__ = ["Agency", "Incident", "User"]

@@ -13,9 +13,9 @@ from referrals import clock
 from referrals.extensions import db
 from referrals.faults import crash_point
 from referrals.jobs import smtp
-from referrals.models.outbox import OutboxMessage
+from referrals.models.outbox import WEBHOOK_TEMPLATE, OutboxMessage
 from referrals.runtime import runtime
-from referrals.services import audit_anchor, escalation, heartbeat, outbox
+from referrals.services import audit_anchor, escalation, heartbeat, outbox, webhooks
 
 log = logging.getLogger(__name__)
 BATCH = 100
@@ -42,7 +42,8 @@ def sweep(app: Flask, worker: str) -> int:
 
 
 def relay(app: Flask, worker: str) -> int:
-    """Send what is due in the outbox. Claim (commit), send, mark (commit)."""
+    """Send what is due in the outbox (e-mails and webhook events). Claim (commit), send, mark
+    (commit)."""
     sent = 0
     with app.app_context():
         settings = runtime().settings
@@ -54,7 +55,10 @@ def relay(app: Flask, worker: str) -> int:
             if message is None:
                 continue
             try:
-                smtp.send(settings.mail, message)
+                if message.template == WEBHOOK_TEMPLATE:
+                    webhooks.deliver(message)  # an API client's webhook, not an e-mail
+                else:
+                    smtp.send(settings.mail, message)
             except (smtplib.SMTPException, OSError) as exc:
                 db.session.rollback()
                 state = outbox.mark_failed_attempt(

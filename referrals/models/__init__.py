@@ -1,6 +1,7 @@
 """Typed models, one module per aggregate. Importing this package registers them all."""
 
 from referrals.models.agency import Agency, AgencyKind
+from referrals.models.api_client import ApiClient, ApiClientKind, ApiScope
 from referrals.models.audit import AuditEvent, AuditKind
 from referrals.models.calendar import ClosureKind, SchoolClosure
 from referrals.models.deadlines import DeadlineClock, DeadlinePolicy
@@ -59,6 +60,9 @@ __all__ = [
     "AccountToken",
     "Agency",
     "AgencyKind",
+    "ApiClient",
+    "ApiClientKind",
+    "ApiScope",
     "Attempt",
     "AuditEvent",
     "AuditKind",

@@ -11,6 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from referrals.db import Base, UTCDateTime, created_at, enum_type, intpk
 
+WEBHOOK_TEMPLATE = "webhook"  # the template of a webhook event for an API client
+
 
 class OutboxState(StrEnum):
     PENDING = "pending"
@@ -33,6 +35,9 @@ class OutboxMessage(Base):
     # people can see it is the same message.
     message_id: Mapped[str] = mapped_column(String(200), unique=True)
     referral_id: Mapped[int | None] = mapped_column(ForeignKey("referrals.id"), index=True)
+    # A webhook event (template "webhook"): the API client whose URL receives it. Its body holds
+    # ids, the event and a link, never case content; message_id is the event's stable id.
+    api_client_id: Mapped[int | None] = mapped_column(ForeignKey("api_clients.id"), index=True)
     state: Mapped[OutboxState] = mapped_column(enum_type(OutboxState, "state"))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     # Not before: quiet hours hold an e-mail until the recipient's working day.

@@ -9,6 +9,7 @@ histories with :func:`Move.target_from`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -271,6 +272,7 @@ class Referral(Base):
     __table_args__ = (
         UniqueConstraint("incident_id", "subject_id", "agency_id"),
         Index("ix_referrals_inbox", "agency_id", "sent_at", "id"),
+        Index("ix_referrals_updated", "agency_id", "updated_at"),
         # Covering: the board and the tab counts read open work from these alone.
         Index("ix_referrals_agency_due", "agency_id", "state", "clock_due_at", "paused_at"),
         Index("ix_referrals_due", "clock_due_at", "paused_at", "agency_id"),
@@ -300,6 +302,8 @@ class Referral(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The last move a partner could see (for the API's ``updated_since``).
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # The partner's clocks start when the desk sends: acknowledgement, then (where the agency's
     # kind has one) a decision on next steps. ``clock_due_at`` is the due time of the clock now
@@ -352,6 +356,12 @@ class Referral(Base):
         return reference_for(self.id)
 
     @property
+    def escalation_label(self) -> str:
+        """How far the ladder of the running clock has gone, in the board's words."""
+        steps = ("Not yet", "Reminder sent", "Duty manager told", "Escalated to the desk")
+        return steps[min(self.escalation_level, len(steps) - 1)]
+
+    @property
     def running_clock(self) -> DeadlineClock | None:
         if self.state in AWAITING:
             return DeadlineClock.ACKNOWLEDGE
@@ -399,6 +409,19 @@ def need_holds(need: Need) -> ColumnElement[bool]:
 
 def reference_for(referral_id: int) -> str:
     return f"REF-{referral_id:06d}"
+
+
+# A referral number as people quote it: "REF-000123", "ref 123", "123".
+REFERRAL_NUMBER = re.compile(r"^(?:REF)?[\s\-]*0*(\d{1,10})$", re.IGNORECASE)
+
+
+def id_from_reference(text: str) -> int | None:
+    """The referral id a number names (see :func:`reference_for`), or None."""
+    match = REFERRAL_NUMBER.match(text.strip())
+    if match is None:
+        return None
+    number = int(match[1])
+    return number if 0 < number <= 2**31 - 1 else None
 
 
 class ReferralEvent(Base):

@@ -18,3 +18,13 @@ def police_desk() -> Agency | None:
         .limit(1)
     )
     return found
+
+
+def active_choices(*, partners_only: bool = False) -> list[tuple[str, str]]:
+    """Active agencies as (id, "Name (CODE)") for a select, by name; ``partners_only`` leaves
+    out the police desk itself."""
+    stmt = select(Agency.id, Agency.name, Agency.code).where(Agency.active.is_(True))
+    if partners_only:
+        stmt = stmt.where(Agency.kind != AgencyKind.POLICE_DESK)
+    rows = db.session.execute(stmt.order_by(Agency.name))
+    return [(str(a.id), f"{a.name} ({a.code})") for a in rows]

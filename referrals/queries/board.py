@@ -14,7 +14,7 @@ from referrals.calendars import WorkingCalendar
 from referrals.extensions import db
 from referrals.models.agency import Agency
 from referrals.models.incident import Incident, IncidentPerson, IncidentStatus, RiskGrade
-from referrals.models.outbox import OutboxMessage, OutboxState
+from referrals.models.outbox import WEBHOOK_TEMPLATE, OutboxMessage, OutboxState
 from referrals.models.referral import DUE_SOON, OPEN_STATES, Referral, ReferralState
 from referrals.queries.paging import Cursor, Page
 
@@ -55,7 +55,7 @@ def attention(
     """Overdue and due within two hours, for acknowledgement or for a decision, oldest due
     first, not paused."""
     due = Referral.clock_due_at
-    stmt = _scoped(filters).where(Referral.paused_at.is_(None), due < now + DUE_SOON)
+    stmt = _attention(filters, now)
     if after is not None:
         stmt = stmt.where(
             or_(due > after.moment, and_(due == after.moment, Referral.id > after.id))
@@ -81,6 +81,17 @@ def attention(
         older=Cursor(last.clock_due_at, last.id) if last and last.clock_due_at else None,
         newer=None,
     )
+
+
+def _attention(filters: BoardFilters, now: datetime) -> Select[Referral]:
+    return _scoped(filters).where(
+        Referral.paused_at.is_(None), Referral.clock_due_at < now + DUE_SOON
+    )
+
+
+def attention_count(filters: BoardFilters, now: datetime) -> int:
+    stmt = _attention(filters, now).with_only_columns(func.count())
+    return int(db.session.scalar(stmt) or 0)
 
 
 def agency_name(agency_id: int) -> str | None:
@@ -179,11 +190,16 @@ def paused(filters: BoardFilters, limit: int = 50) -> list[Referral]:
     )
 
 
-def failed_email(limit: int = 50) -> list[OutboxMessage]:
+def failed_email(limit: int = 50, *, webhooks: bool = False) -> list[OutboxMessage]:
+    """Messages out of retries, newest first: e-mails (supervisors), or webhook events
+    (administrators, ``webhooks=True``)."""
+    is_webhook = OutboxMessage.template == WEBHOOK_TEMPLATE
     return list(
         db.session.scalars(
             select(OutboxMessage)
-            .where(OutboxMessage.state == OutboxState.FAILED)
+            .where(
+                OutboxMessage.state == OutboxState.FAILED, is_webhook if webhooks else ~is_webhook
+            )
             .order_by(OutboxMessage.id.desc())
             .limit(limit)
         )

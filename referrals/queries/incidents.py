@@ -142,13 +142,24 @@ def queue(
     )
 
 
+def queue_count(filters: QueueFilters, now: datetime) -> int:
+    """How many incidents the queue lists under ``filters`` (for an export's record)."""
+    stmt = _triage(filters, now) if filters.triage is not None else _filtered(filters, now)
+    return int(db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
+
+
+def _triage(filters: QueueFilters, now: datetime) -> Select[Incident]:
+    """Not yet sent, with triage overdue (or due within the hour)."""
+    limit = now if filters.triage is TriageFilter.OVERDUE else now + TRIAGE_SOON
+    return _filtered(filters, now).where(
+        Incident.status == IncidentStatus.LOGGED, Incident.triage_due_at < limit
+    )
+
+
 def _by_triage(
     filters: QueueFilters, now: datetime, after: Cursor | None, page_size: int
 ) -> Page[Incident]:
-    limit = now if filters.triage is TriageFilter.OVERDUE else now + TRIAGE_SOON
-    stmt = _filtered(filters, now).where(
-        Incident.status == IncidentStatus.LOGGED, Incident.triage_due_at < limit
-    )
+    stmt = _triage(filters, now)
     if after is not None:
         stmt = stmt.where(
             or_(

@@ -76,7 +76,37 @@ def _agency_scope(agency_id: int) -> Select[Referral]:
 def inbox(
     agency_id: int, tab: InboxTab, now: datetime, *, older_than: Cursor | None, page_size: int
 ) -> Page[Referral]:
-    stmt = _agency_scope(agency_id).where(_tab_condition(tab, now))
+    return _newest_first(
+        _agency_scope(agency_id).where(_tab_condition(tab, now)), older_than, page_size
+    )
+
+
+def inbox_count(agency_id: int, tab: InboxTab, now: datetime) -> int:
+    stmt = _agency_scope(agency_id).where(_tab_condition(tab, now)).subquery()
+    return int(db.session.scalar(select(func.count()).select_from(stmt)) or 0)
+
+
+def for_api(
+    agency_id: int,
+    *,
+    states: list[ReferralState],
+    updated_since: datetime | None,
+    older_than: Cursor | None,
+    page_size: int,
+) -> Page[Referral]:
+    """A partner system's list: its agency's referrals, newest sent first, by state and by
+    what changed since its last look."""
+    stmt = _agency_scope(agency_id)
+    if states:
+        stmt = stmt.where(Referral.state.in_(states))
+    if updated_since is not None:
+        stmt = stmt.where(Referral.updated_at > updated_since)
+    return _newest_first(stmt, older_than, page_size)
+
+
+def _newest_first(
+    stmt: Select[Referral], older_than: Cursor | None, page_size: int
+) -> Page[Referral]:
     if older_than is not None:
         stmt = stmt.where(
             or_(

@@ -14,15 +14,13 @@ from referrals.extensions import db
 from referrals.models.agency import Agency, AgencyKind
 from referrals.models.incident import Incident, IncidentPerson
 from referrals.models.person import Person
-from referrals.models.referral import Referral, ReferralState
+from referrals.models.referral import Referral, ReferralState, id_from_reference
 from referrals.security import policy
 from referrals.services import name_search
 
 LIMIT = 50
-REFERRAL_NUMBER = re.compile(r"^(?:REF)?[\s\-]*0*(\d{1,10})$", re.IGNORECASE)
 PSEUDONYM = re.compile(r"^[CA]-?[0-9A-Z]{4}-?[0-9A-Z]{4}$", re.IGNORECASE)
 URN = re.compile(r"^\d{6}$")
-MAX_ID = 2**31 - 1
 
 
 @dataclass
@@ -39,20 +37,12 @@ class Found:
         return not (self.incidents or self.referrals)
 
 
-def _referral_number(text: str) -> int | None:
-    match = REFERRAL_NUMBER.match(text)
-    if match is None:
-        return None
-    number = int(match[1])
-    return number if 0 < number <= MAX_ID else None
-
-
 def desk(role: object, text: str) -> Found:
     found = Found(query=text.strip()[:80])
     query = " ".join(found.query.split())
     if not query:
         return found
-    number = _referral_number(query)
+    number = id_from_reference(query)
     referral = db.session.get(Referral, number) if number is not None else None
     if referral is not None:
         found.referrals.append(referral)
@@ -123,7 +113,7 @@ def partner(role: object, agency_id: int, text: str) -> Found:
     query = " ".join(found.query.split())
     if not query:
         return found
-    number = _referral_number(query)
+    number = id_from_reference(query)
     candidates: list[Referral] = []
     if number is not None:
         referral = db.session.get(Referral, number)

@@ -10,6 +10,7 @@ has shown the password but not yet the second factor reaches only views also mar
 from __future__ import annotations
 
 from collections.abc import Callable
+from enum import StrEnum
 from typing import Any, Final, TypeVar
 from urllib.parse import urlsplit
 
@@ -22,6 +23,8 @@ from referrals.security.permissions import Permission, role_has
 F = TypeVar("F", bound=Callable[..., Any])
 
 PUBLIC: Final = "public"
+BEARER: Final = "bearer"  # the API: a bearer token, checked by the API's own authentication
+SCOPE: Final = "required_api_scope"
 ATTRIBUTE: Final = "required_permission"
 BEFORE_FACTOR: Final = "open_before_second_factor"
 # Endpoints Flask itself registers, whose view functions we cannot mark.
@@ -39,6 +42,18 @@ def requires(permission: Permission) -> Callable[[F], F]:
 def public(view: F) -> F:
     setattr(view, ATTRIBUTE, PUBLIC)
     return view
+
+
+def token(scope: StrEnum) -> Callable[[F], F]:
+    """Mark an API view: open to a bearer token holding ``scope`` (never to a session); see
+    :func:`referrals.api.authenticate`."""
+
+    def mark(view: F) -> F:
+        setattr(view, ATTRIBUTE, BEARER)
+        setattr(view, SCOPE, scope)
+        return view
+
+    return mark
 
 
 def before_factor(view: F) -> F:
@@ -63,8 +78,8 @@ def guard() -> Response | None:
     needed = declared_permission(endpoint)
     if needed is None:
         abort(403)  # an undeclared route is closed, never open
-    if needed == PUBLIC:
-        return None
+    if needed in (PUBLIC, BEARER):
+        return None  # BEARER: the API authenticates the bearer token itself
     if not current_user.is_authenticated:
         return redirect(url_for("auth.sign_in", next=safe_next(request.full_path)))
     if not current_user.complete and not getattr(

@@ -20,6 +20,7 @@ class Permission(StrEnum):
     SUPERVISE = "supervise"  # the overdue board, chases, re-assignment, deadline extensions
     MANAGE_AGENCIES = "manage_agencies"
     MANAGE_USERS = "manage_users"
+    MANAGE_API_CLIENTS = "manage_api_clients"  # API tokens and their webhooks
     VIEW_AUDIT = "view_audit"
 
 
@@ -45,6 +46,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.MANAGE_AGENCIES,
             Permission.MANAGE_USERS,
             Permission.MANAGE_ROUTING,
+            Permission.MANAGE_API_CLIENTS,
         }
     ),
     Role.AUDITOR: frozenset({Permission.SIGNED_IN, Permission.VIEW_AUDIT}),

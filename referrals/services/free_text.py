@@ -8,7 +8,8 @@ import re
 from referrals.services.errors import InvalidInput
 
 MIN_REASON = 10  # a reason shorter than this says nothing an auditor could use
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # tabs and new lines allowed
+SINGLE_LINE_CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # a name or an address line: none at all
 
 
 def checked(

@@ -133,6 +133,8 @@ class Timeline:
         ref.row.update(values or {})
         if move.versioned:
             ref.row["version"] += 1
+        if move.partner_sees:
+            ref.row["updated_at"] = at
         self._history(ref, at, move.history, detail)
         if move.audit is not None:
             audit_row(

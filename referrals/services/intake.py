@@ -39,8 +39,8 @@ from referrals.services.errors import InvalidInput
 
 REFERENCE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9 /\-]{2,39}$")
 URN_PATTERN = re.compile(r"^\d{6}$")
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-SINGLE_LINE_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+CONTROL_CHARACTERS = free_text.CONTROL_CHARACTERS
+SINGLE_LINE_CONTROL = free_text.SINGLE_LINE_CONTROL
 SEEN_BEFORE_WINDOW = timedelta(days=365)
 CLOCK_SKEW = timedelta(minutes=5)
 
@@ -452,6 +452,8 @@ def log_incident(actor: Actor, data: IncidentInput) -> tuple[Incident, bool]:
         return existing, False
     errors, schools = validate(data)
     reused = reference_in_use(data.police_reference) if "police_reference" not in errors else None
+    if reused is not None and reused.submission_key == data.submission_key:
+        return reused, False  # the same form, committed by a concurrent submission meanwhile
     if reused is not None:
         try:
             free_text.reason(

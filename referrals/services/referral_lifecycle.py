@@ -35,6 +35,7 @@ from referrals.services import (
     identity_store,
     notify,
     transitions,
+    webhooks,
 )
 from referrals.services.actors import Actor
 from referrals.services.disclosure import Disclosure, disclose
@@ -285,6 +286,8 @@ def post_message(
     set_committed_value(referral, "question_open_since", waiting)
     if not from_desk:
         notify.tell_the_desk("desk_question", referral)
+    db.session.flush()
+    webhooks.emit(webhooks.Event.MESSAGE_CREATED, referral, message_id=message.id)
     return message
 
 

@@ -463,6 +463,7 @@ def initial_clocks(
     return {
         "state": ReferralState.SENT,
         "sent_at": now,
+        "updated_at": now,
         "due_at": clocks.due_at,
         "deadline_rule": clocks.rule.describe(),
         "decision_due_at": clocks.decision_due_at,

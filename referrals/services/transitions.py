@@ -30,9 +30,10 @@ from referrals.models.referral import (
     need_holds,
 )
 from referrals.models.user import User
-from referrals.services import audit
+from referrals.services import audit, webhooks
 from referrals.services.actors import Actor
 from referrals.services.errors import DomainError
+from referrals.services.webhooks import Event
 
 
 class Refused(DomainError):
@@ -67,10 +68,21 @@ def apply(
     :class:`Refused`, having changed nothing."""
     move = MOVES[transition]
     check(referral, transition)
+    changed = dict(values or {})
+    if move.partner_sees:
+        changed.setdefault("updated_at", clock.now())
     if move.versioned:
-        _compare_and_set(referral, transition, dict(values or {}))
+        _compare_and_set(referral, transition, changed)
     elif values:
         raise ValueError(f"{transition.value} records only; it sets no columns")
+    elif move.partner_sees:  # a record the partner sees (a message): the referral changed
+        db.session.execute(
+            update(Referral)
+            .where(Referral.id == referral.id)
+            .values(updated_at=changed["updated_at"])
+            .execution_options(synchronize_session=False)
+        )
+        set_committed_value(referral, "updated_at", changed["updated_at"])
     record_history(referral, actor, move.history, detail)
     if move.audit is not None:
         audit.record(
@@ -83,6 +95,9 @@ def apply(
             recipients=list(recipients) if recipients else None,
             detail=audit_detail,
         )
+    if move.partner_sees:
+        withdrawn = transition is Transition.WITHDRAW
+        webhooks.emit(Event.REFERRAL_WITHDRAWN if withdrawn else Event.REFERRAL_UPDATED, referral)
     if move.target is not None and move.target.closed:
         _close_incident_if_done(referral.incident_id)
 
@@ -101,6 +116,7 @@ def created(actor: Actor, referral: Referral, *, detail: str, audit_detail: dict
         recipients=[referral.agency.code],
         detail=audit_detail,
     )
+    webhooks.emit(Event.REFERRAL_CREATED, referral)
 
 
 def record_history(

@@ -17,6 +17,7 @@ from wtforms.fields.choices import SelectChoice
 from referrals.extensions import db
 from referrals.models.agency import Agency, AgencyKind
 from referrals.models.user import Role, User
+from referrals.queries import agencies as agency_queries
 from referrals.reference import borough_choices
 from referrals.security.access import requires
 from referrals.security.passwords import NO_PASSWORD
@@ -101,12 +102,7 @@ def _agency_input(form: AgencyForm) -> admin.AgencyInput:
 
 
 def _agency_choices() -> list[SelectChoice]:
-    agencies = db.session.execute(
-        select(Agency.id, Agency.name, Agency.code)
-        .where(Agency.active.is_(True))
-        .order_by(Agency.name)
-    )
-    return options([("", "None")] + [(str(a.id), f"{a.name} ({a.code})") for a in agencies])
+    return options([("", "None"), *agency_queries.active_choices()])
 
 
 def _user_input(form: UserForm) -> admin.UserInput:

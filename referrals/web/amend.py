@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 from wtforms import FormField, StringField, TextAreaField
 
 from referrals.extensions import db
-from referrals.models.incident import IncidentPerson, PersonRole
+from referrals.models.incident import Incident, IncidentPerson, PersonRole
 from referrals.queries import incidents as incident_queries
 from referrals.security.access import requires
 from referrals.security.permissions import Permission
@@ -72,9 +72,11 @@ class CorrectIncidentForm(FlaskForm):
     reason = _reason_field("Why correct it?")
 
 
-def _incident_or_404(incident_id: int) -> None:
-    if incident_queries.incident_with_people(incident_id) is None:
+def _incident_or_404(incident_id: int) -> Incident:
+    incident = incident_queries.incident_with_people(incident_id)
+    if incident is None:
         abort(404)
+    return incident
 
 
 def _show(
@@ -92,10 +94,10 @@ def _show(
 def add_person(incident_id: int) -> Response | tuple[str, int]:
     """A child (or adult) the desk learned of after logging: checked as at intake; after
     sending, routed on their own from the incident page."""
-    _incident_or_404(incident_id)
+    incident = _incident_or_404(incident_id)
     child = request.args.get("kind", "child") != "adult"
     form = AddChildForm() if child else AddAdultForm()
-    context: dict[str, object] = {"incident_id": incident_id, "child": child}
+    context: dict[str, object] = {"incident_id": incident_id, "incident": incident, "child": child}
     if request.method == "GET":
         return _show("desk/add_person.html", form, context)
     form.validate()
@@ -164,7 +166,7 @@ def correct_person(incident_id: int, link_id: int) -> Response | tuple[str, int]
 @bp.route("/<id:incident_id>/correct", methods=["GET", "POST"])
 @requires(Permission.LOG_INCIDENT)
 def correct_incident(incident_id: int) -> Response | tuple[str, int]:
-    _incident_or_404(incident_id)
+    incident = _incident_or_404(incident_id)
     form = CorrectIncidentForm()
     if request.method == "POST":
         try:
@@ -182,4 +184,6 @@ def correct_incident(incident_id: int) -> Response | tuple[str, int]:
         else:
             flash("The incident's details were corrected. Partners holding a referral are told.")
             return redirect(url_for("desk.incident", incident_id=incident_id))
-    return _show("desk/correct_incident.html", form, {"incident_id": incident_id})
+    return _show(
+        "desk/correct_incident.html", form, {"incident_id": incident_id, "incident": incident}
+    )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
+from functools import partial
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
@@ -16,12 +18,13 @@ from referrals.models.incident import IncidentStatus, RiskGrade
 from referrals.queries import incidents as incident_queries
 from referrals.queries import referrals as referral_queries
 from referrals.queries.paging import Cursor
-from referrals.reference import BOROUGHS, borough_choices
+from referrals.reference import BOROUGHS, borough_choices, borough_name
 from referrals.runtime import runtime
 from referrals.security.access import requires
 from referrals.security.permissions import Permission
-from referrals.services import casefile, intake, reveal
+from referrals.services import casefile, exports, intake, reveal
 from referrals.services.errors import InvalidInput, NotFound
+from referrals.web.downloads import download
 from referrals.web.forms import attach_errors, error_list
 from referrals.web.intake_form import (
     MAX_PEOPLE,
@@ -44,17 +47,21 @@ class RevealForm(FlaskForm):
     )
 
 
-@bp.route("/")
-@requires(Permission.DESK_QUEUE)
-def queue() -> str:
+def _queue_filters() -> incident_queries.QueueFilters:
     borough = request.args.get("borough", "")
-    filters = incident_queries.QueueFilters(
+    return incident_queries.QueueFilters(
         borough=borough if borough in BOROUGHS else None,
         risk=enum_arg("risk", RiskGrade),
         status=enum_arg("status", IncidentStatus),
         triage=enum_arg("triage", incident_queries.TriageFilter),
         attention=enum_arg("attention", incident_queries.Attention),
     )
+
+
+@bp.route("/")
+@requires(Permission.DESK_QUEUE)
+def queue() -> str:
+    filters = _queue_filters()
     now = clock.now()
     page = incident_queries.queue(
         filters,
@@ -75,6 +82,56 @@ def queue() -> str:
         triage_filters=list(incident_queries.TriageFilter),
         attentions=list(incident_queries.Attention),
     )
+
+
+@bp.route("/export.<any(csv, xlsx):fmt>")
+@requires(Permission.DESK_QUEUE)
+def export_queue(fmt: str) -> Response:
+    """The queue under its filters as CSV or XLSX: what the page shows, every page of it."""
+    filters = _queue_filters()
+    now = clock.now()
+
+    def rows() -> Iterator[list[object]]:
+        fetch = partial(incident_queries.queue, filters, page_size=exports.BATCH, now=now)
+        for items in exports.pages(lambda cursor: fetch(older_than=cursor)):
+            found = incident_queries.markers([i.id for i in items], now)
+            for i in items:
+                m = found.get(i.id)
+                yield [
+                    i.police_reference,
+                    i.received_at,
+                    borough_name(i.borough_code),
+                    i.child_count,
+                    i.risk_grade.label,
+                    i.status.label,
+                    i.routed_at or f"Triage by {clock.shown(i.triage_due_at)}",
+                    m.earliest_due if m else None,
+                    m.referrals if m else 0,
+                    m.answered if m else 0,
+                    m.overdue if m else 0,
+                    m.due_soon if m else 0,
+                    m.questions if m else 0,
+                    m.declines if m else 0,
+                ]
+
+    header = [
+        "Police reference",
+        "Received",
+        "Borough",
+        "Children",
+        "Risk",
+        "Status",
+        "Sent",
+        "Next due",
+        "Referrals",
+        "Answered",
+        "Overdue",
+        "Due soon",
+        "Questions",
+        "Declines",
+    ]
+    count = incident_queries.queue_count(filters, now)
+    return download(fmt, "desk_queue", filters.args(), count, header, rows())
 
 
 @bp.route("/before-school")
@@ -261,7 +318,8 @@ def reveal_person(incident_id: int, link_id: int) -> str | tuple[str, int]:
 @requires(Permission.REVEAL_IDENTITY)
 def reveal_location(incident_id: int) -> str | tuple[str, int]:
     form = RevealForm()
-    if incident_queries.incident_with_people(incident_id) is None:
+    incident = incident_queries.incident_with_people(incident_id)
+    if incident is None:
         abort(404)
     if request.method == "POST":
         try:
@@ -270,13 +328,13 @@ def reveal_location(incident_id: int) -> str | tuple[str, int]:
             attach_errors(form, invalid.errors)
         else:
             return render_template(
-                "desk/revealed_location.html", location=location, incident_id=incident_id
+                "desk/revealed_location.html", location=location, incident=incident
             )
     status = 400 if form.reason.errors else 200
     return render_template(
         "desk/reveal.html",
         form=form,
         errors=error_list(form),
-        subject_label="the incident location",
+        subject_label=f"the location of incident {incident.police_reference}",
         incident_id=incident_id,
     ), status

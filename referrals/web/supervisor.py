@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from functools import partial
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
@@ -13,9 +16,10 @@ from referrals.reference import BOROUGHS, borough_choices
 from referrals.runtime import runtime
 from referrals.security.access import requires
 from referrals.security.permissions import Permission
-from referrals.services import deadlines, supervision
+from referrals.services import deadlines, exports, supervision
 from referrals.services.errors import InvalidInput, NotFound
 from referrals.web.dispatch import act_on_referral
+from referrals.web.downloads import download
 from referrals.web.forms import london_moment
 from referrals.web.requests import actor, bounded_int, int_arg
 from referrals.web.supervisor_forms import ExtendForm, ReassignForm
@@ -26,14 +30,7 @@ bp = Blueprint("supervisor", __name__, url_prefix="/supervisor")
 @bp.route("/")
 @requires(Permission.SUPERVISE)
 def board() -> str:
-    risk = request.args.get("risk", "")
-    borough = request.args.get("borough", "")
-    filters = board_queries.BoardFilters(
-        agency_id=int_arg("agency"),
-        owner_id=int_arg("owner"),
-        borough=borough if borough in BOROUGHS else None,
-        risk=RiskGrade(risk) if risk in {g.value for g in RiskGrade} else None,
-    )
+    filters = _board_filters()
     now = clock.now()
     page = board_queries.attention(
         filters,
@@ -59,6 +56,44 @@ def board() -> str:
         args=args,
         others={k: v for k, v in args.items() if k != "agency"},
     )
+
+
+def _board_filters() -> board_queries.BoardFilters:
+    risk = request.args.get("risk", "")
+    borough = request.args.get("borough", "")
+    return board_queries.BoardFilters(
+        agency_id=int_arg("agency"),
+        owner_id=int_arg("owner"),
+        borough=borough if borough in BOROUGHS else None,
+        risk=RiskGrade(risk) if risk in {g.value for g in RiskGrade} else None,
+    )
+
+
+@bp.route("/export.<any(csv, xlsx):fmt>")
+@requires(Permission.SUPERVISE)
+def export_board(fmt: str) -> Response:
+    """The board's overdue and due-soon list under its filters, every page, as CSV or XLSX."""
+    filters = _board_filters()
+    now = clock.now()
+
+    def rows() -> Iterator[list[object]]:
+        fetch = partial(board_queries.attention, filters, now, page_size=exports.BATCH)
+        for items in exports.pages(lambda cursor: fetch(after=cursor)):
+            for r in items:
+                yield [
+                    r.reference,
+                    r.subject.person.pseudonym,
+                    r.agency.name,
+                    r.incident.risk_grade.label,
+                    r.clock_due_at,
+                    "Overdue" if r.clock_due_at and r.clock_due_at < now else "Due soon",
+                    r.escalation_label,
+                ]
+
+    header = ["Referral", "Pseudonym", "Agency", "Risk", "Due", "Overdue or due soon", "Chased"]
+    chosen = {k: v for k, v in request.args.items() if k in ("agency", "owner", "borough", "risk")}
+    count = board_queries.attention_count(filters, now)
+    return download(fmt, "overdue_board", chosen, count, header, rows())
 
 
 @bp.route("/referrals/<id:referral_id>/resend", methods=["POST"])

@@ -7,8 +7,16 @@ from flask import Flask
 
 from config import Settings
 from referrals import create_app
+from referrals.models.api_client import ApiScope
 from referrals.models.user import Role
-from referrals.security.access import ATTRIBUTE, BEFORE_FACTOR, BUILTIN_PUBLIC_ENDPOINTS, PUBLIC
+from referrals.security.access import (
+    ATTRIBUTE,
+    BEARER,
+    BEFORE_FACTOR,
+    BUILTIN_PUBLIC_ENDPOINTS,
+    PUBLIC,
+    SCOPE,
+)
 from referrals.security.permissions import Permission, role_has
 from tests.conftest import make_settings
 
@@ -27,7 +35,10 @@ def test_every_route_declares_a_permission(bare_app: Flask) -> None:
             continue
         view = bare_app.view_functions[rule.endpoint]
         declared = getattr(view, ATTRIBUTE, None)
-        if declared != PUBLIC and not isinstance(declared, Permission):
+        if declared == BEARER:  # the API: a bearer token holding the view's scope
+            if not isinstance(getattr(view, SCOPE, None), ApiScope):
+                undeclared.append(f"{rule.rule} -> {rule.endpoint} (no scope)")
+        elif declared != PUBLIC and not isinstance(declared, Permission):
             undeclared.append(f"{rule.rule} -> {rule.endpoint}")
     assert undeclared == [], f"routes with no declared permission: {undeclared}"
 
@@ -39,6 +50,8 @@ def test_only_signing_in_and_health_are_public(bare_app: Flask) -> None:
         if getattr(bare_app.view_functions[rule.endpoint], ATTRIBUTE, None) == PUBLIC
     )
     assert public == [
+        "api-docs.openapi_json",  # the API's description and its reference page: no data
+        "api_reference",
         "auth.forgot_password",
         "auth.invitation",
         "auth.reset_password",

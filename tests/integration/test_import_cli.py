@@ -12,37 +12,9 @@ from flask import Flask
 
 from referrals import clock
 from referrals.models.incident import Incident
-from tests.factories import count
+from tests.factories import count, notification_json
 
 NOW = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
-
-
-def _notification(ident: str, **overrides: Any) -> dict[str, Any]:
-    n = {
-        "id": ident,
-        "police_reference": "CAD7777/20NOV26",
-        "occurred_at": "2026-11-20T21:00:00+00:00",
-        "received_at": "2026-11-20T23:00:00Z",
-        "borough": "E09000028",
-        "location": "3 Imaginary Way, London",
-        "summary": "Synthetic import.",
-        "risk": {"actuarial": "high"},
-        "adults": [{"role": "victim", "given_name": "Jules", "family_name": "Mockley"}],
-        "children": [
-            {
-                "given_name": "Indigo",
-                "family_name": "Mockley",
-                "date_of_birth": "2018-06-01",
-                "address": "3 Imaginary Way, London",
-                "borough": "E09000028",
-                "lives_there": True,
-                "present": False,
-                "spoken_to": False,
-            }
-        ],
-    }
-    n.update(overrides)
-    return n
 
 
 def _run(app: Flask, tmp_path: Path, document: Any) -> Any:
@@ -55,11 +27,11 @@ def test_import_reports_each_rejection_and_imports_the_rest(app: Flask, tmp_path
     clock.freeze(NOW)
     document = {
         "notifications": [
-            _notification("N-1"),
-            _notification("N-2", borough="E99999999", children=[]),
-            _notification("N-3", occurred_at="yesterday", risk={"actuarial": "severe"}),
+            notification_json("N-1"),
+            notification_json("N-2", borough="E99999999", children=[]),
+            notification_json("N-3", occurred_at="yesterday", risk={"actuarial": "severe"}),
             "not an object",
-            _notification("N-5", police_reference="CAD8888/20NOV26"),
+            notification_json("N-5", police_reference="CAD8888/20NOV26"),
         ]
     }
     result = _run(app, tmp_path, document)
@@ -76,7 +48,7 @@ def test_import_reports_each_rejection_and_imports_the_rest(app: Flask, tmp_path
 
 def test_reimport_makes_no_copies(app: Flask, tmp_path: Path) -> None:
     clock.freeze(NOW)
-    document = [_notification("N-1")]
+    document = [notification_json("N-1")]
     assert _run(app, tmp_path, document).exit_code == 0
     again = _run(app, tmp_path, document)
     assert again.exit_code == 0
@@ -94,6 +66,6 @@ def test_a_file_that_is_not_json_is_a_clear_error(app: Flask, tmp_path: Path) ->
 
 def test_naive_times_are_refused(app: Flask, tmp_path: Path) -> None:
     clock.freeze(NOW)
-    result = _run(app, tmp_path, [_notification("N-1", received_at="2026-11-20T23:00:00")])
+    result = _run(app, tmp_path, [notification_json("N-1", received_at="2026-11-20T23:00:00")])
     assert result.exit_code == 1
     assert "must include a UTC offset" in result.output

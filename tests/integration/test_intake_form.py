@@ -17,6 +17,7 @@ from referrals.models.agency import AgencyKind
 from referrals.models.audit import AuditEvent, AuditKind
 from referrals.models.incident import Incident, IncidentPerson
 from referrals.models.user import Role
+from referrals.services import intake
 from tests.factories import count, make_agency, setup, sign_in, user_with
 from tests.integration.intake_form import child_fields, incident_form
 
@@ -192,6 +193,22 @@ def test_concurrent_double_submission_creates_one_incident(app: Flask) -> None:
     with app.app_context():
         logged = db.session.query(AuditEvent).filter_by(kind=AuditKind.COLLECTION).count()
     assert logged == 1
+
+
+def test_a_submission_overtaken_after_its_first_look_is_answered_with_the_winner(
+    app: Flask, desk: tuple[FlaskClient, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The window the concurrent test can only hit by chance: the winner commits after this
+    request looked for its submission key and before it checks the police reference. The
+    reference is then in use by the same form, which is a repeat, not a re-used reference."""
+    client, csrf = desk
+    form = incident_form(csrf)
+    assert client.post("/desk/incidents/new", data=form).status_code == 302
+    monkeypatch.setattr(intake, "find_by_submission", lambda key: None)
+    again = client.post("/desk/incidents/new", data=form)
+    assert again.status_code == 302, again.text[:2000]
+    assert "already submitted" in client.get(again.headers["Location"]).text
+    assert count(app, Incident) == 1
 
 
 def test_adding_a_child_keeps_what_was_typed(app: Flask, desk: tuple[FlaskClient, str]) -> None:
