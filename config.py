@@ -150,6 +150,7 @@ class Settings:
     trusted_proxies: int = 0
     audit_anchor_dir: Path = Path("instance/audit-anchors")
     anchor_minutes: int = 5
+    report_minutes: int = 5  # how often the scheduler brings the reports' tallies up to date
     api_calls_per_minute: int = 300  # per API token; more answer 429 with Retry-After
 
     @property
@@ -227,6 +228,7 @@ class Settings:
                 env.get("AUDIT_ANCHOR_DIR", "") or instance_path / "audit-anchors"
             ).resolve(),
             anchor_minutes=_int(env, "ANCHOR_MINUTES", 5),
+            report_minutes=_int(env, "REPORT_MINUTES", 5),
             api_calls_per_minute=_int(env, "API_CALLS_PER_MINUTE", 300),
         )
 

@@ -124,6 +124,7 @@ def _register_blueprints(app: Flask) -> None:
         needs,
         outcomes,
         portal,
+        reports,
         search,
         supervisor,
     )
@@ -138,6 +139,7 @@ def _register_blueprints(app: Flask) -> None:
         outcomes,
         search,
         supervisor,
+        reports,
         portal,
         admin,
         api_clients,

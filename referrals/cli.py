@@ -36,6 +36,7 @@ from referrals.services import (
     identity_store,
     intake,
     reference_agencies,
+    report_tallies,
 )
 from referrals.services.actors import Actor
 from referrals.services.errors import InvalidInput
@@ -46,6 +47,7 @@ audit_cli = AppGroup("audit", help="Check the audit trail.")
 demo_cli = AppGroup("demo", help="Synthetic demo data.")
 keys_cli = AppGroup("keys", help="Encryption key rotation.")
 backup_cli = AppGroup("backup", help="Back up the database, and restore a backup.")
+reports_cli = AppGroup("reports", help="The supervisors' reports.")
 
 
 @dataclass
@@ -194,6 +196,7 @@ def demo_load(no_sign_ins: bool) -> None:
         report = import_notifications(demo.notifications(), Actor.system("demo"))
         sent = demo.send_referrals()
         staged = demo.stage_work()
+        report_tallies.refresh(clock.now())
         db.session.commit()
         click.echo(f"demo data loaded: {report.created} synthetic incidents, {sent} referrals sent")
         click.echo("for the board and the desk's lists: " + "; ".join(staged))
@@ -262,6 +265,11 @@ def demo_generate(incidents: int, batch: int, seed: int, years: float, no_sync: 
     bulk_load.finish(generator.TABLES)
     db.session.commit()
     seconds = time.perf_counter() - started
+    counted = time.perf_counter()
+    report_tallies.forget()  # what was written in bulk moved no "updated_at" since the last count
+    days = report_tallies.refresh(clock.now())
+    db.session.commit()
+    click.echo(f"reports: {days:,} days counted in {time.perf_counter() - counted:.1f} s", err=True)
     r = gen.report
     click.echo(
         f"generated {r.incidents:,} incidents, {r.people:,} new people, "
@@ -328,6 +336,19 @@ def rotate_command() -> None:
     click.echo(f"re-sealed {count} values under the active key")
 
 
+@reports_cli.command("count")
+@click.option("--all", "every_day", is_flag=True, help="Recount every day, not only what changed.")
+def reports_count(every_day: bool) -> None:
+    """Bring the reports' daily tallies up to date now (the scheduler does it every few
+    minutes)."""
+    started = time.perf_counter()
+    if every_day:
+        report_tallies.forget()
+    days = report_tallies.refresh(clock.now())
+    db.session.commit()
+    click.echo(f"{days:,} days counted in {time.perf_counter() - started:.1f} s")
+
+
 @click.command("scheduler")
 @click.option("--once", is_flag=True, help="Run each job once and exit (for cron or tests).")
 @with_appcontext
@@ -375,7 +396,7 @@ def mailcatcher_command(port: int, folder: Path | None) -> None:
 
 
 def register(app: Flask) -> None:
-    for group in (users_cli, intake_cli, audit_cli, demo_cli, keys_cli, backup_cli):
+    for group in (users_cli, intake_cli, audit_cli, demo_cli, keys_cli, backup_cli, reports_cli):
         app.cli.add_command(group)
     app.cli.add_command(scheduler_command)
     app.cli.add_command(mailcatcher_command)

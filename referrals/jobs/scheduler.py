@@ -1,7 +1,8 @@
 """The dedicated scheduler process (``flask --app wsgi scheduler``), never inside web workers.
 
-APScheduler 3 runs four interval jobs in one process: the escalation sweep, the outbox relay, a
-heartbeat, and a checkpoint of the audit chain's end (``services/audit_anchor.py``). Each job's
+APScheduler 3 runs five interval jobs in one process: the escalation sweep, the outbox relay, a
+heartbeat, a checkpoint of the audit chain's end (``services/audit_anchor.py``), and the count
+of the reports' daily tallies (``services/report_tallies.py``). Each job's
 claims are compare-and-set updates in the database, so a second scheduler started by mistake, on
 this host or another, does no step twice.
 """
@@ -34,6 +35,7 @@ def run_once(app: Flask) -> tuple[int, int]:
     taken = tasks.sweep(app, worker)
     sent = tasks.relay(app, worker)
     tasks.anchor(app)
+    tasks.count_reports(app)
     return taken, sent
 
 
@@ -75,6 +77,15 @@ def build(app: Flask) -> BlockingScheduler:
         args=[app],
         id="audit-anchor",
         minutes=settings.anchor_minutes,
+        next_run_time=_now(),
+        **common,
+    )
+    scheduler.add_job(
+        tasks.count_reports,
+        "interval",
+        args=[app],
+        id="report-tallies",
+        minutes=settings.report_minutes,
         next_run_time=_now(),
         **common,
     )

@@ -15,7 +15,14 @@ from referrals.faults import crash_point
 from referrals.jobs import smtp
 from referrals.models.outbox import WEBHOOK_TEMPLATE, OutboxMessage
 from referrals.runtime import runtime
-from referrals.services import audit_anchor, escalation, heartbeat, outbox, webhooks
+from referrals.services import (
+    audit_anchor,
+    escalation,
+    heartbeat,
+    outbox,
+    report_tallies,
+    webhooks,
+)
 
 log = logging.getLogger(__name__)
 BATCH = 100
@@ -85,6 +92,19 @@ def anchor(app: Flask) -> None:
             audit_anchor.write()
         finally:
             db.session.rollback()  # it only reads the database
+
+
+def count_reports(app: Flask) -> int:
+    """Bring the reports' daily tallies up to date (one transaction); the days recounted."""
+    with app.app_context():
+        try:
+            days = report_tallies.refresh(clock.now())
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            log.exception("report tallies not brought up to date; the next run will retry")
+            raise
+    return days
 
 
 def beat(app: Flask, worker: str) -> None:

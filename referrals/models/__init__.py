@@ -38,6 +38,7 @@ from referrals.models.referral import (
     ReferralState,
     Transition,
 )
+from referrals.models.report import report_answers, report_days, report_desk_days, report_state
 from referrals.models.routing import RoutingChange, RoutingRule, RuleCode
 from referrals.models.user import (
     AccountToken,
@@ -106,4 +107,8 @@ __all__ = [
     "User",
     "UserFactor",
     "UserSession",
+    "report_answers",
+    "report_days",
+    "report_desk_days",
+    "report_state",
 ]

@@ -96,6 +96,7 @@ class Incident(Base):
         Index("ix_incidents_status_queue", "status", "received_at", "id"),
         Index("ix_incidents_triage", "status", "triage_due_at", "id"),
         Index("ix_incidents_routed", "routed_at"),
+        Index("ix_incidents_amended", "amended_at"),
     )
 
     id: Mapped[intpk]

@@ -273,6 +273,9 @@ class Referral(Base):
         UniqueConstraint("incident_id", "subject_id", "agency_id"),
         Index("ix_referrals_inbox", "agency_id", "sent_at", "id"),
         Index("ix_referrals_updated", "agency_id", "updated_at"),
+        # The reports' tallies: a day's referrals, and the days of what moved since a refresh.
+        Index("ix_referrals_sent", "sent_at"),
+        Index("ix_referrals_changed", "updated_at", "sent_at"),
         # Covering: the board and the tab counts read open work from these alone.
         Index("ix_referrals_agency_due", "agency_id", "state", "clock_due_at", "paused_at"),
         Index("ix_referrals_due", "clock_due_at", "paused_at", "agency_id"),

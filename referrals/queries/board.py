@@ -3,7 +3,6 @@ and thirty days of figures per agency."""
 
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -17,8 +16,6 @@ from referrals.models.incident import Incident, IncidentPerson, IncidentStatus, 
 from referrals.models.outbox import WEBHOOK_TEMPLATE, OutboxMessage, OutboxState
 from referrals.models.referral import DUE_SOON, OPEN_STATES, Referral, ReferralState
 from referrals.queries.paging import Cursor, Page
-
-FIGURES_WINDOW = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -156,28 +153,6 @@ def desk_late(now: datetime, limit: int = 50) -> list[Incident]:
     )
 
 
-@dataclass(frozen=True)
-class DeskBreaches:
-    sent: int
-    triage_late: int
-    share_due: int
-    share_late: int
-
-
-def desk_breaches(now: datetime) -> DeskBreaches:
-    """The last 30 days of the desk's own deadlines: incidents sent, sent after triage, and
-    (where a child is at school) sent after the Operation Encompass share-by time."""
-    sent, triage_late, share_due, share_late = db.session.execute(
-        select(
-            func.count(),
-            func.count(case((Incident.triage_late, 1))),
-            func.count(Incident.share_by_at),
-            func.count(case((Incident.share_late, 1))),
-        ).where(Incident.routed_at >= now - FIGURES_WINDOW)
-    ).one()
-    return DeskBreaches(int(sent), int(triage_late), int(share_due), int(share_late))
-
-
 def paused(filters: BoardFilters, limit: int = 50) -> list[Referral]:
     return list(
         db.session.scalars(
@@ -204,41 +179,3 @@ def failed_email(limit: int = 50, *, webhooks: bool = False) -> list[OutboxMessa
             .limit(limit)
         )
     )
-
-
-@dataclass(frozen=True)
-class AgencyFigures:
-    agency: str
-    sent: int
-    on_time: int
-    late: int
-    never: int
-    median_minutes: float | None
-
-
-def figures(now: datetime) -> list[AgencyFigures]:
-    """Referrals sent in the last 30 days, per agency: acknowledged on time, late, never yet;
-    the median time from sending to acknowledgement."""
-    rows = db.session.execute(
-        select(Agency.name, Referral.sent_at, Referral.due_at, Referral.acknowledged_at)
-        .join(Agency, Agency.id == Referral.agency_id)
-        .where(Referral.sent_at >= now - FIGURES_WINDOW)
-    ).all()
-    grouped: dict[str, list[tuple[datetime, datetime, datetime | None]]] = {}
-    for name, sent_at, due_at, acknowledged_at in rows:
-        grouped.setdefault(name, []).append((sent_at, due_at, acknowledged_at))
-    result = []
-    for name, items in sorted(grouped.items()):
-        acknowledged = [(s, d, a) for s, d, a in items if a is not None]
-        waits = [(a - s).total_seconds() / 60 for s, _d, a in acknowledged]
-        result.append(
-            AgencyFigures(
-                agency=name,
-                sent=len(items),
-                on_time=sum(1 for _s, d, a in acknowledged if a <= d),
-                late=sum(1 for _s, d, a in acknowledged if a > d),
-                never=sum(1 for _s, d, a in items if a is None and d < now),
-                median_minutes=round(statistics.median(waits), 1) if waits else None,
-            )
-        )
-    return result

@@ -4,7 +4,7 @@ engines."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from flask import Flask
@@ -22,6 +22,7 @@ from referrals.models.outbox import OutboxMessage
 from referrals.models.referral import Referral, ReferralEvent
 from referrals.models.user import Role
 from referrals.queries import referrals as referral_queries
+from referrals.queries import reports
 from referrals.services import admin
 from referrals.services import referral_lifecycle as lifecycle
 from referrals.services.actors import Actor
@@ -159,9 +160,11 @@ def test_an_unsent_incident_escalates_once_per_desk_clock_and_the_breach_is_reco
         assert sent is not None and "after the desk's Operation Encompass deadline" in sent
     clock.freeze(london(2026, 11, 23, 12, 30))
     assert tasks.sweep(desk.app, "test") == 0  # sent: nothing more for the desk's clocks
-    figures = desk.client(desk.supervisor).get("/supervisor/figures").text
-    assert "Sent after the triage deadline" in figures
-    assert 'data-testid="desk-figures"' in figures
+    assert tasks.count_reports(desk.app) > 0
+    with desk.app.app_context():
+        counted = reports.report(reports.ReportFilters(date(2026, 11, 23), date(2026, 11, 23)))
+    assert (counted.desk_total.sent, counted.desk_total.triage_late) == (1, 1)
+    assert (counted.desk_total.share_due, counted.desk_total.share_late) == (1, 1)
 
 
 def test_a_school_is_told_at_once_at_night_and_social_care_when_its_day_starts(
