@@ -343,6 +343,14 @@ def run_engine(engine: str, url: str) -> list[dict[str, Any]]:
     anonymous = app.test_client()
     with app.app_context():
         recent = db.session.scalar(sa.select(sa.func.max(Incident.id)))
+        busy_school = db.session.scalar(
+            sa.select(Referral.agency_id)
+            .join(Agency, Agency.id == Referral.agency_id)
+            .where(Agency.kind == AgencyKind.SCHOOL)
+            .group_by(Referral.agency_id)
+            .order_by(sa.func.count().desc())
+            .limit(1)
+        )
     baseline = summary(timed(get(anonymous, "/_bench/baseline")))
     results = [
         *generated,
@@ -362,6 +370,9 @@ def run_engine(engine: str, url: str) -> list[dict[str, Any]]:
         ("partner inbox", partner, "/portal/"),
         ("supervisor board", supervisor, "/supervisor/"),
         ("API referral list (partner)", bearer(app, who["api-partner"]), "/api/v1/referrals"),
+        ("reports, this quarter", supervisor, "/supervisor/reports/?period=this_quarter"),
+        ("reports, a year", supervisor, year_of_reports()),
+        ("reports, one school, a year", supervisor, f"{year_of_reports()}&agency={busy_school}"),
     ):
         median, p95 = summary(timed(get(client, url_)))
         results.append(
@@ -402,6 +413,8 @@ def run_engine(engine: str, url: str) -> list[dict[str, Any]]:
             }
         )
     results.append(sweep(app, engine))
+    results.append(report_count(app, engine))
+    results.extend(export_stream(engine))
     results.append(verify(app, engine))
     rss_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     results.append(
@@ -417,6 +430,71 @@ def run_engine(engine: str, url: str) -> list[dict[str, Any]]:
         }
     )
     return results
+
+
+def year_of_reports() -> str:
+    today = clock.to_london(clock.now()).date()
+    first = today - timedelta(days=364)
+    return (
+        f"/supervisor/reports/?period=custom&first={first.day}&first={first.month}"
+        f"&first={first.year}&last={today.day}&last={today.month}&last={today.year}"
+    )
+
+
+def report_count(app: Flask, engine: str) -> dict[str, Any]:
+    """One scheduler run of the reports' tallies: the recent days recounted, as every few
+    minutes in service."""
+    tasks.count_reports(app)
+    median, p95 = summary(timed(lambda: tasks.count_reports(app), repeat=5))
+    return {
+        "name": "report tallies (one scheduler run)",
+        "engine": engine,
+        "n": N,
+        "median_ms": median,
+        "p95_ms": p95,
+        "baseline_ratio": None,
+    }
+
+
+def export_stream(engine: str) -> list[dict[str, Any]]:
+    """100,000 rows of a queue-like list streamed as CSV and as XLSX: the time, and the most
+    memory Python held meanwhile (tracemalloc), which stays flat however many rows there are."""
+    import tracemalloc
+
+    from referrals.services import exports
+
+    header = ["Incident", "Pseudonym", "Borough", "Risk", "Received", "Status", "Children"]
+    moment = clock.now()
+
+    def rows() -> Any:
+        for n in range(100_000):
+            yield [f"CAD{n:06d}/22NOV26", f"P-{n:08X}", "Lambeth", "High", moment, "Sent", 3]
+
+    found = []
+    for fmt in exports.Format:
+        tracemalloc.start()
+        started = time.perf_counter()
+        size = sum(len(chunk) for chunk in exports.stream(fmt, header, rows()))
+        spent = time.perf_counter() - started
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        print(
+            f"[{engine}] export of 100,000 rows as {fmt.value}: {spent:.1f} s, "
+            f"{size / 1e6:.1f} MB, peak {peak / 1e6:.1f} MB"
+        )
+        found.append(
+            {
+                "name": f"export, 100,000 rows as {fmt.value.upper()}",
+                "engine": engine,
+                "n": N,
+                "median_ms": round(spent * 1000),
+                "p95_ms": None,
+                "baseline_ratio": None,
+                "per_s": round(100_000 / spent),
+                "rss_mb": round(peak / 1e6, 1),
+            }
+        )
+    return found
 
 
 def sweep(app: Flask, engine: str) -> dict[str, Any]:

@@ -20,11 +20,20 @@ def police_desk() -> Agency | None:
     return found
 
 
-def active_choices(*, partners_only: bool = False) -> list[tuple[str, str]]:
+def active_choices(*, partners_only: bool = False, schools: bool = True) -> list[tuple[str, str]]:
     """Active agencies as (id, "Name (CODE)") for a select, by name; ``partners_only`` leaves
-    out the police desk itself."""
+    out the police desk itself, ``schools=False`` the schools."""
     stmt = select(Agency.id, Agency.name, Agency.code).where(Agency.active.is_(True))
     if partners_only:
         stmt = stmt.where(Agency.kind != AgencyKind.POLICE_DESK)
+    if not schools:
+        stmt = stmt.where(Agency.kind != AgencyKind.SCHOOL)
     rows = db.session.execute(stmt.order_by(Agency.name))
     return [(str(a.id), f"{a.name} ({a.code})") for a in rows]
+
+
+def school_by_urn(urn: str) -> Agency | None:
+    found: Agency | None = db.session.scalar(
+        select(Agency).where(Agency.school_urn == urn, Agency.kind == AgencyKind.SCHOOL)
+    )
+    return found

@@ -3,20 +3,21 @@ charts beside their tables, the desk's own deadlines, and every table as CSV or 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from datetime import date
 
 from flask import Blueprint, render_template, request
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovSelect
+from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovTextInput
 from werkzeug.wrappers import Response
-from wtforms import RadioField, SelectField
+from wtforms import RadioField, SelectField, StringField
 
 from referrals import clock
 from referrals.extensions import db
 from referrals.models.agency import Agency, AgencyKind
 from referrals.models.incident import RiskGrade
-from referrals.queries import reports
+from referrals.queries import agencies, reports
 from referrals.queries.agencies import active_choices
 from referrals.queries.reports import Figures, Report, ReportFilters
 from referrals.reference import BOROUGHS, borough_choices
@@ -45,9 +46,15 @@ class ReportForm(FlaskForm):
     borough = SelectField("Borough", widget=GovSelect(), validate_choice=False)
     kind = SelectField("Kind of agency", widget=GovSelect(), validate_choice=False)
     agency = SelectField("Agency", widget=GovSelect(), validate_choice=False)
+    school = StringField(
+        "One school",
+        description="Its URN, 6 digits; schools are otherwise counted together per borough",
+        widget=GovTextInput(),
+    )
     risk = SelectField("Risk", widget=GovSelect(), validate_choice=False)
 
 
+URN = re.compile(r"\d{6}")
 PARTNER_KINDS = [k for k in AgencyKind if k is not AgencyKind.POLICE_DESK]
 
 
@@ -57,7 +64,10 @@ def _form() -> tuple[ReportForm, ReportFilters | None]:
     form = ReportForm(formdata=request.args if request.args else None)
     form.borough.choices = options([("", "All boroughs"), *borough_choices()])
     form.kind.choices = options([("", "Every kind"), *((k.value, k.label) for k in PARTNER_KINDS)])
-    form.agency.choices = options([("", "Every agency"), *active_choices(partners_only=True)])
+    # Schools are chosen by URN: a list of every London school would be most of the page.
+    form.agency.choices = options(
+        [("", "Every agency"), *active_choices(partners_only=True, schools=False)]
+    )
     form.risk.choices = options([("", "Any risk"), *((g.value, g.label) for g in RiskGrade)])
     form.validate()  # the date boxes' own errors: a date that is not a date
     today = clock.to_london(clock.now()).date()
@@ -76,6 +86,9 @@ def _form() -> tuple[ReportForm, ReportFilters | None]:
             form.last.errors = ["Choose a period of at most 2 years"]
     elif period in dict(reports.PERIODS):
         first, last = reports.period_dates(period, today)
+        # The date boxes are hidden unless "Dates I choose" is chosen: what they hold then
+        # is not asked for, and no error of theirs stands.
+        form.first.errors, form.last.errors = [], []
     else:
         form.period.errors = ["Choose a period"]
         first = last = None
@@ -96,10 +109,23 @@ def _form() -> tuple[ReportForm, ReportFilters | None]:
 
 def _agency(form: ReportForm) -> Agency | None:
     chosen = form.agency.data or ""
+    urn = (form.school.data or "").strip()
+    if chosen and urn:
+        form.school.errors = ["Choose an agency or a school, not both"]
+        return None
+    if urn:
+        school = agencies.school_by_urn(urn) if URN.fullmatch(urn) else None
+        if school is None:
+            form.school.errors = [
+                f"No school with URN {urn} is known to the desk: a URN is 6 digits"
+                if URN.fullmatch(urn)
+                else "Enter the school's URN, 6 digits, like 100001"
+            ]
+        return school
     if not chosen:
         return None
     agency = db.session.get(Agency, int(chosen)) if chosen.isdigit() and len(chosen) < 10 else None
-    if agency is None or agency.kind is AgencyKind.POLICE_DESK:
+    if agency is None or agency.kind in (AgencyKind.POLICE_DESK, AgencyKind.SCHOOL):
         form.agency.errors = ["Choose an agency from the list"]
         return None
     return agency
@@ -159,7 +185,7 @@ def index() -> str | tuple[str, int]:
         charts=_charts(report),
         tables=TABLES,
         errors=[],
-        args=request.args.to_dict(),
+        args=request.args.to_dict(flat=False),  # the date boxes repeat their name
         percent=percent,
         zip=zip,
     )

@@ -266,6 +266,25 @@ def test_the_page_shows_charts_beside_their_tables(week: Week, supervisor: Flask
     assert "Southwark has the most, 2" in page.text
 
 
+def test_one_school_by_its_urn_on_the_page(week: Week, supervisor: FlaskClient) -> None:
+    week.count()
+    page = supervisor.get("/supervisor/reports/", query_string={**WEEK, "school": "912345"})
+    assert page.status_code == 200
+    agencies = page.text.split('data-testid="table-agencies"', 1)[1].split("</table>", 1)[0]
+    assert week.school.name in agencies and "Schools in" not in agencies
+    summary = page.text.split('data-testid="summary"', 1)[1].split("</dl>", 1)[0]
+    assert "Half within 15 min" in summary
+
+
+def test_hidden_date_boxes_do_not_count_unless_dates_are_chosen(supervisor: FlaskClient) -> None:
+    page = supervisor.get(
+        "/supervisor/reports/",
+        query_string={"period": "this_week", "first": ["x", "", ""], "last": ["", "", ""]},
+    )
+    assert page.status_code == 200
+    assert "There is a problem" not in page.text
+
+
 def test_the_old_figures_page_leads_to_the_reports(supervisor: FlaskClient) -> None:
     moved = supervisor.get("/supervisor/figures")
     assert moved.status_code == 302
@@ -288,9 +307,17 @@ def test_the_old_figures_page_leads_to_the_reports(supervisor: FlaskClient) -> N
         ),
         ({"period": "custom", "first": ["31", "2", "2026"]}, "first", "must be a real date"),
         ({"period": "fortnight"}, "period", "Choose a period"),
+        (
+            {"period": "custom", "first": ["1", "9", "2026"], "last": ["x", "", ""]},
+            "last",
+            "To must",
+        ),
         ({"borough": "E09999999"}, "borough", "Choose a borough from the list"),
         ({"agency": "99999"}, "agency", "Choose an agency from the list"),
         ({"risk": "extreme"}, "risk", "Choose a risk from the list"),
+        ({"school": "12345"}, "school", "Enter the school&#39;s URN, 6 digits"),
+        ({"school": "999999"}, "school", "No school with URN 999999 is known to the desk"),
+        ({"school": "999999", "agency": "1"}, "school", "Choose an agency or a school, not both"),
         ({"kind": "police_desk"}, "kind", "Choose a kind of agency from the list"),
     ],
 )
