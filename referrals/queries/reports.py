@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.sql import ColumnElement
@@ -177,18 +178,20 @@ TallyRow = tuple[date, str | None, int | None, Counter[str]]
 
 def report(filters: ReportFilters) -> Report:
     if filters.agency is not None and filters.agency.kind is AgencyKind.SCHOOL:
-        rows, answers = _one_school(filters)
+        grouped, answers = _one_school(filters)
     else:
-        rows, answers = _stored(filters), _stored_answers(filters)
+        grouped, answers = _stored(filters), _stored_answers(filters)
     total = Figures("All referrals")
     weeks: dict[date, Figures] = {}
     boroughs: dict[str | None, Figures] = {}
     agencies: dict[tuple[int | None, str | None], Figures] = {}
-    for day, borough, agency_id, counts in rows:
-        total.add(counts)
+    for day, counts in grouped.days:
         monday = day - timedelta(days=day.weekday())
         weeks.setdefault(monday, Figures(f"w/c {monday.day} {monday:%b %Y}")).add(counts)
+    for borough, counts in grouped.boroughs:
+        total.add(counts)
         boroughs.setdefault(borough, Figures(_borough_name(borough))).add(counts)
+    for agency_id, borough, counts in grouped.agencies:
         agencies.setdefault((agency_id, borough), Figures("")).add(counts)
     names = _agency_names({agency_id for agency_id, _ in agencies if agency_id is not None})
     for (agency_id, borough), figures in agencies.items():
@@ -226,18 +229,52 @@ def _where(table: object, filters: ReportFilters) -> list[ColumnElement[bool]]:
     return conditions
 
 
-def _stored(filters: ReportFilters) -> list[TallyRow]:
+@dataclass
+class Grouped:
+    """The tallies summed three ways: per day, per borough, per agency (or borough's schools)."""
+
+    days: list[tuple[date, Counter[str]]]
+    boroughs: list[tuple[str | None, Counter[str]]]
+    agencies: list[tuple[int | None, str | None, Counter[str]]]
+
+
+def _stored(filters: ReportFilters) -> Grouped:
+    """Summed by the database, once per grouping: a year is a few hundred rows each, not the
+    tens of thousands of daily tallies it is made of."""
     c = report_days.c
-    dims = (c.day, c.borough_code, c.agency_id)
-    statement = (
-        select(*dims, *(func.sum(c[name]) for name in COUNTED))
-        .where(*_where(report_days, filters))
-        .group_by(*dims)
+
+    def summed(*dims: ColumnElement[Any]) -> list[Any]:
+        statement = (
+            select(*dims, *(func.sum(c[name]) for name in COUNTED))
+            .where(*_where(report_days, filters))
+            .group_by(*dims)
+        )
+        width = len(dims)
+        return [
+            (*row[:width], Counter(dict(zip(COUNTED, (int(n) for n in row[width:]), strict=True))))
+            for row in db.session.execute(statement)
+        ]
+
+    return Grouped(
+        days=summed(c.day),
+        boroughs=summed(c.borough_code),
+        agencies=summed(c.agency_id, c.borough_code),
     )
-    return [
-        (row[0], row[1], row[2], Counter(dict(zip(COUNTED, row[3:], strict=True))))
-        for row in db.session.execute(statement)
-    ]
+
+
+def _grouped(rows: list[TallyRow]) -> Grouped:
+    days: dict[date, Counter[str]] = {}
+    boroughs: dict[str | None, Counter[str]] = {}
+    agencies: dict[tuple[int | None, str | None], Counter[str]] = {}
+    for day, borough, agency_id, counts in rows:
+        days.setdefault(day, Counter()).update(counts)
+        boroughs.setdefault(borough, Counter()).update(counts)
+        agencies.setdefault((agency_id, borough), Counter()).update(counts)
+    return Grouped(
+        days=list(days.items()),
+        boroughs=list(boroughs.items()),
+        agencies=[(agency_id, borough, n) for (agency_id, borough), n in agencies.items()],
+    )
 
 
 def _stored_answers(filters: ReportFilters) -> Counter[tuple[str, str]]:
@@ -250,7 +287,7 @@ def _stored_answers(filters: ReportFilters) -> Counter[tuple[str, str]]:
     return Counter({(answer, code): int(n) for answer, code, n in db.session.execute(statement)})
 
 
-def _one_school(filters: ReportFilters) -> tuple[list[TallyRow], Counter[tuple[str, str]]]:
+def _one_school(filters: ReportFilters) -> tuple[Grouped, Counter[tuple[str, str]]]:
     """A school's figures, counted from its own referrals (the tallies keep schools per
     borough), by the same rules as the tallies."""
     assert filters.agency is not None
@@ -269,7 +306,7 @@ def _one_school(filters: ReportFilters) -> tuple[list[TallyRow], Counter[tuple[s
     answers: Counter[tuple[str, str]] = Counter()
     for (_key, answer, code), n in tallies.answers.items():
         answers[(answer, code)] += n
-    return rows, answers
+    return _grouped(rows), answers
 
 
 def _desk(filters: ReportFilters) -> tuple[Figures, list[Figures]]:
