@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+from collections.abc import Callable
 from datetime import datetime
 
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -43,52 +44,26 @@ def build(app: Flask) -> BlockingScheduler:
     settings = runtime_settings(app)
     worker = worker_name()
     scheduler = BlockingScheduler(timezone="UTC")
-    common = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
-    scheduler.add_job(
-        tasks.beat,
-        "interval",
-        args=[app, worker],
-        id="heartbeat",
-        seconds=max(settings.sweep_seconds // 2, 1),
-        next_run_time=_now(),
-        **common,
-    )
-    scheduler.add_job(
-        tasks.sweep,
-        "interval",
-        args=[app, worker],
-        id="escalation-sweep",
-        seconds=settings.sweep_seconds,
-        next_run_time=_now(),
-        **common,
-    )
-    scheduler.add_job(
-        tasks.relay,
-        "interval",
-        args=[app, worker],
-        id="outbox-relay",
-        seconds=settings.relay_seconds,
-        next_run_time=_now(),
-        **common,
-    )
-    scheduler.add_job(
-        tasks.anchor,
-        "interval",
-        args=[app],
-        id="audit-anchor",
-        minutes=settings.anchor_minutes,
-        next_run_time=_now(),
-        **common,
-    )
-    scheduler.add_job(
-        tasks.count_reports,
-        "interval",
-        args=[app],
-        id="report-tallies",
-        minutes=settings.report_minutes,
-        next_run_time=_now(),
-        **common,
-    )
+    # (job, its arguments, its id, its interval in seconds): one process, one run of each at a time
+    jobs: list[tuple[Callable[..., object], list[object], str, float]] = [
+        (tasks.beat, [app, worker], "heartbeat", max(settings.sweep_seconds // 2, 1)),
+        (tasks.sweep, [app, worker], "escalation-sweep", settings.sweep_seconds),
+        (tasks.relay, [app, worker], "outbox-relay", settings.relay_seconds),
+        (tasks.anchor, [app], "audit-anchor", settings.anchor_minutes * 60),
+        (tasks.count_reports, [app], "report-tallies", settings.report_minutes * 60),
+    ]
+    for job, args, job_id, seconds in jobs:
+        scheduler.add_job(
+            job,
+            "interval",
+            args=args,
+            id=job_id,
+            seconds=seconds,
+            next_run_time=_now(),
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+        )
     return scheduler
 
 

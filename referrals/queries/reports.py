@@ -215,8 +215,8 @@ def report(filters: ReportFilters) -> Report:
     )
 
 
-def _where(table: object, filters: ReportFilters) -> list[ColumnElement[bool]]:
-    c = report_days.c if table is report_days else report_answers.c
+def _where(c: Any, filters: ReportFilters) -> list[ColumnElement[bool]]:
+    """The period and filters on the columns ``c`` of report_days or report_answers."""
     conditions: list[ColumnElement[bool]] = [c.day >= filters.first, c.day <= filters.last]
     if filters.borough:
         conditions.append(c.borough_code == filters.borough)
@@ -246,7 +246,7 @@ def _stored(filters: ReportFilters) -> Grouped:
     def summed(*dims: ColumnElement[Any]) -> list[Any]:
         statement = (
             select(*dims, *(func.sum(c[name]) for name in COUNTED))
-            .where(*_where(report_days, filters))
+            .where(*_where(c, filters))
             .group_by(*dims)
         )
         width = len(dims)
@@ -281,7 +281,7 @@ def _stored_answers(filters: ReportFilters) -> Counter[tuple[str, str]]:
     c = report_answers.c
     statement = (
         select(c.answer, c.code, func.sum(c["count"]))
-        .where(*_where(report_answers, filters))
+        .where(*_where(c, filters))
         .group_by(c.answer, c.code)
     )
     return Counter({(answer, code): int(n) for answer, code, n in db.session.execute(statement)})

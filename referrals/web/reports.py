@@ -41,8 +41,8 @@ class ReportForm(FlaskForm):
         default="last_4_weeks",
         validate_choice=False,
     )
-    first = DayMonthYearField("From", description="For example, 1 9 2026")
-    last = DayMonthYearField("To", description="For example, 30 11 2026")
+    first = DayMonthYearField("First day", description="For example, 1 9 2026")
+    last = DayMonthYearField("Last day", description="For example, 30 11 2026")
     borough = SelectField("Borough", widget=GovSelect(), validate_choice=False)
     kind = SelectField("Kind of agency", widget=GovSelect(), validate_choice=False)
     agency = SelectField("Agency", widget=GovSelect(), validate_choice=False)

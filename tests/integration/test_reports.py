@@ -183,8 +183,7 @@ def test_each_figure_matches_the_week_worked_out_by_hand(week: Week) -> None:
     agencies = {a.label: a.sent for a in r.agencies}
     assert agencies["Schools in Lambeth"] == 1  # schools per borough, never one by one
     assert sorted(agencies.values()) == [1, 1, 1, 2]
-    # the desk: three incidents received, all sent at once, two with a child at school? No:
-    # only A's child has a school.
+    # the desk: three incidents received and sent at once; only A's child is at school
     d = r.desk_total
     assert (d.received, d.sent, d.triage_late, d.triage_overdue) == (3, 3, 0, 0)
     assert (d.share_due, d.share_late) == (1, 0)
@@ -310,7 +309,7 @@ def test_the_old_figures_page_leads_to_the_reports(supervisor: FlaskClient) -> N
         (
             {"period": "custom", "first": ["1", "9", "2026"], "last": ["x", "", ""]},
             "last",
-            "To must",
+            "Last day must include a month and year",
         ),
         ({"borough": "E09999999"}, "borough", "Choose a borough from the list"),
         ({"agency": "99999"}, "agency", "Choose an agency from the list"),
