@@ -152,6 +152,9 @@ class Settings:
     anchor_minutes: int = 5
     report_minutes: int = 5  # how often the scheduler brings the reports' tallies up to date
     api_calls_per_minute: int = 300  # per API token; more answer 429 with Retry-After
+    # Management of Police Information: an incident is due for review this many years after it
+    # occurred (a reviewer may retain it to a later review date).
+    retention_years: int = 6
 
     @property
     def is_production(self) -> bool:
@@ -230,6 +233,7 @@ class Settings:
             anchor_minutes=_int(env, "ANCHOR_MINUTES", 5),
             report_minutes=_int(env, "REPORT_MINUTES", 5),
             api_calls_per_minute=_int(env, "API_CALLS_PER_MINUTE", 300),
+            retention_years=_int(env, "RETENTION_YEARS", 6),
         )
 
 

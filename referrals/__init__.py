@@ -125,6 +125,7 @@ def _register_blueprints(app: Flask) -> None:
         outcomes,
         portal,
         reports,
+        retention,
         search,
         supervisor,
     )
@@ -145,6 +146,7 @@ def _register_blueprints(app: Flask) -> None:
         api_clients,
         configuration,
         audit,
+        retention,
         health,
     ):
         app.register_blueprint(module.bp)

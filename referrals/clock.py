@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -57,6 +57,23 @@ def frozen(at: datetime) -> Iterator[None]:
 
 def to_london(moment: datetime) -> datetime:
     return moment.astimezone(LONDON)
+
+
+def london_day(moment: datetime) -> date:
+    """The London calendar day a moment falls on."""
+    return to_london(moment).date()
+
+
+def london_today() -> date:
+    return london_day(now())
+
+
+def day_bounds(first: date, last: date) -> tuple[datetime, datetime]:
+    """The UTC instants from the London midnight that starts ``first`` to the one that ends
+    ``last`` (a day is 23 or 25 hours when the clocks change)."""
+    start = datetime.combine(first, time(0), tzinfo=LONDON)
+    end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=LONDON)
+    return start.astimezone(UTC), end.astimezone(UTC)
 
 
 # The one way a moment and a date are shown, on every page, in history rows and in e-mails:

@@ -18,6 +18,7 @@ from referrals.models.agency import Agency, AgencyKind
 from referrals.models.api_client import ApiClientKind
 from referrals.models.incident import Incident, IncidentStatus
 from referrals.models.referral import Referral, ReferralState
+from referrals.models.retention import RetentionReview
 from referrals.models.user import Role, User
 from referrals.profiles import profile
 from referrals.reference import BOROUGHS
@@ -344,6 +345,22 @@ def stage_work() -> list[str]:
     failed = _fail_one_email(now)
     if failed:
         staged.append("one notice e-mail failed")
+    oldest = db.session.scalars(select(Incident).order_by(Incident.occurred_at)).first()
+    if oldest is not None:
+        # The demo's incidents are days old, not six years: the oldest one was retained at an
+        # earlier review (as a reviewer would record it) until today, so the queue has one.
+        today = clock.london_day(now)
+        oldest.review_on = today
+        db.session.add(
+            RetentionReview(
+                incident_id=oldest.id,
+                decided_at=now - timedelta(days=1),
+                reviewer_id=None,
+                rationale="Demo: kept for a family court hearing; review again today.",
+                next_review_on=today,
+            )
+        )
+        staged.append(f"incident {oldest.police_reference} due for its retention review")
     return staged
 
 

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import date
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from referrals.extensions import db
 from referrals.models.agency import AgencyKind
-from referrals.models.incident import IncidentPerson
+from referrals.models.incident import Incident, IncidentPerson
 from referrals.models.outbox import OutboxMessage
 from referrals.models.referral import Referral
 from referrals.models.user import Role, UserFactor
@@ -45,6 +46,11 @@ def world(app: Flask) -> dict[str, int]:
     send_incident(app, incident)
     with app.app_context():
         ids["incident_id"] = incident
+        # Due for its retention review today, so the review page shows (and reads input).
+        db.session.execute(
+            update(Incident).where(Incident.id == incident).values(review_on=date(2026, 1, 1))
+        )
+        db.session.commit()
         ids["link_id"] = (
             db.session.scalars(
                 select(IncidentPerson.id).where(IncidentPerson.incident_id == incident)

@@ -2,7 +2,7 @@
 
 from referrals.models.agency import Agency, AgencyKind
 from referrals.models.api_client import ApiClient, ApiClientKind, ApiScope
-from referrals.models.audit import AuditEvent, AuditKind
+from referrals.models.audit import AuditEvent, AuditKind, AuditTouch
 from referrals.models.calendar import ClosureKind, SchoolClosure
 from referrals.models.deadlines import DeadlineClock, DeadlinePolicy
 from referrals.models.escalation import (
@@ -39,6 +39,7 @@ from referrals.models.referral import (
     Transition,
 )
 from referrals.models.report import report_answers, report_days, report_desk_days, report_state
+from referrals.models.retention import RetentionReview
 from referrals.models.routing import RoutingChange, RoutingRule, RuleCode
 from referrals.models.user import (
     AccountToken,
@@ -67,6 +68,7 @@ __all__ = [
     "Attempt",
     "AuditEvent",
     "AuditKind",
+    "AuditTouch",
     "Chase",
     "ClosureKind",
     "DeadlineClock",
@@ -93,6 +95,7 @@ __all__ = [
     "ReferralMessage",
     "ReferralNameToken",
     "ReferralState",
+    "RetentionReview",
     "RiskGrade",
     "Role",
     "RoutingChange",

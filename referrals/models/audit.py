@@ -48,3 +48,16 @@ class AuditEvent(Base):
     detail: Mapped[str | None] = mapped_column(Text)  # canonical JSON, identifiers only
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditTouch(Base):
+    """A record an event touched besides its own: each referral a list showed with names, each
+    row of an export. The access reports ("who saw this record") read these beside the events'
+    own records. Append-only like the events (triggers in the migration); identifiers only, so
+    they outlive the disposal of what they point at."""
+
+    __tablename__ = "audit_touches"
+
+    record_type: Mapped[str] = mapped_column(String(40), primary_key=True)
+    record_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seq: Mapped[int] = mapped_column(ForeignKey("audit_events.seq"), primary_key=True)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from referrals.db import Base, UTCDateTime, borough_code, created_at, enum_type, intpk, sealed
@@ -97,6 +97,9 @@ class Incident(Base):
         Index("ix_incidents_triage", "status", "triage_due_at", "id"),
         Index("ix_incidents_routed", "routed_at"),
         Index("ix_incidents_amended", "amended_at"),
+        # Retention: due for review some years after the incident, or on the date a reviewer set.
+        Index("ix_incidents_occurred", "occurred_at", "id"),
+        Index("ix_incidents_review", "review_on", "id"),
     )
 
     id: Mapped[intpk]
@@ -135,6 +138,9 @@ class Incident(Base):
     share_escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The last amendment after logging (a sibling added, a detail corrected), for markers.
     amended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The next retention review, set when a reviewer retains the incident; NULL until then, when
+    # the review falls due RETENTION_YEARS after the incident occurred.
+    review_on: Mapped[date | None] = mapped_column(Date)
 
     people: Mapped[list[IncidentPerson]] = relationship(
         back_populates="incident", order_by="IncidentPerson.position"

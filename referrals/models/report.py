@@ -10,7 +10,7 @@ band they fall in, summed exactly across any period.
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Date, ForeignKey, Index, Integer, String, Table
+from sqlalchemy import Boolean, Column, Date, ForeignKey, Index, Integer, String, Table, false
 
 from referrals.db import Base, UTCDateTime, enum_type
 from referrals.models.agency import AgencyKind
@@ -45,6 +45,9 @@ def _dimensions(prefix: str) -> list[Column[object]]:
         Column("day", Date, nullable=False),
         Column("borough_code", String(9)),
         Column("risk_grade", enum_type(RiskGrade, f"{prefix}_risk_grade"), nullable=False),
+        # The counts of incidents since disposed of (``services/retention.py``): all that is
+        # left of them. A recount replaces a day's other rows and leaves these.
+        Column("disposed", Boolean, nullable=False, default=False, server_default=false()),
     ]
 
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date
 
 from sqlalchemy import select
 
-from referrals.clock import LONDON
+from referrals import clock
 from referrals.extensions import db
 from referrals.models.audit import AuditEvent, AuditKind
 
@@ -22,10 +22,6 @@ class AuditFilters:
     date_to: date | None = None
 
 
-def _london_midnight(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=LONDON)
-
-
 def events(filters: AuditFilters, *, before_seq: int | None, page_size: int) -> list[AuditEvent]:
     stmt = select(AuditEvent)
     if filters.record_type:
@@ -37,10 +33,12 @@ def events(filters: AuditFilters, *, before_seq: int | None, page_size: int) -> 
     if filters.kind:
         stmt = stmt.where(AuditEvent.kind == filters.kind)
     if filters.date_from:
-        stmt = stmt.where(AuditEvent.occurred_at >= _london_midnight(filters.date_from))
+        stmt = stmt.where(
+            AuditEvent.occurred_at >= clock.day_bounds(filters.date_from, filters.date_from)[0]
+        )
     if filters.date_to:
         stmt = stmt.where(
-            AuditEvent.occurred_at < _london_midnight(filters.date_to + timedelta(days=1))
+            AuditEvent.occurred_at < clock.day_bounds(filters.date_to, filters.date_to)[1]
         )
     if before_seq is not None:
         stmt = stmt.where(AuditEvent.seq < before_seq)

@@ -291,7 +291,7 @@ def _one_school(filters: ReportFilters) -> tuple[Grouped, Counter[tuple[str, str
     """A school's figures, counted from its own referrals (the tallies keep schools per
     borough), by the same rules as the tallies."""
     assert filters.agency is not None
-    start, end = report_tallies.day_bounds(filters.first, filters.last)
+    start, end = clock.day_bounds(filters.first, filters.last)
     statement = report_tallies.referral_facts().where(
         Referral.agency_id == filters.agency.id, Referral.sent_at >= start, Referral.sent_at < end
     )

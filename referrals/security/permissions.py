@@ -22,6 +22,7 @@ class Permission(StrEnum):
     MANAGE_USERS = "manage_users"
     MANAGE_API_CLIENTS = "manage_api_clients"  # API tokens and their webhooks
     VIEW_AUDIT = "view_audit"
+    REVIEW_RETENTION = "review_retention"  # retain or dispose of incidents due for review
 
 
 _DESK = frozenset(
@@ -38,7 +39,7 @@ _DESK = frozenset(
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.DESK_OFFICER: _DESK,
-    Role.SUPERVISOR: _DESK | {Permission.SUPERVISE},
+    Role.SUPERVISOR: _DESK | {Permission.SUPERVISE, Permission.REVIEW_RETENTION},
     Role.PARTNER: frozenset({Permission.SIGNED_IN, Permission.PARTNER_INBOX}),
     Role.ADMINISTRATOR: frozenset(
         {

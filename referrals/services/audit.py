@@ -15,12 +15,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, event, select, text
+from sqlalchemy import Connection, event, insert, select, text
 from sqlalchemy.orm import Session, SessionTransaction
 
 from referrals import clock
 from referrals.extensions import db
-from referrals.models.audit import AuditEvent, AuditKind
+from referrals.models.audit import AuditEvent, AuditKind, AuditTouch
 from referrals.runtime import runtime
 from referrals.security.crypto import keyed_hash
 from referrals.services.actors import Actor
@@ -89,9 +89,11 @@ def record(
     reason: str | None = None,
     recipients: Iterable[str] | None = None,
     detail: dict[str, Any] | None = None,
+    touched: Iterable[tuple[str, object]] = (),
 ) -> AuditEvent:
     """Append one event in the caller's transaction. Identifiers only: never names or free text
-    other than the reason the user typed when asked for one."""
+    other than the reason the user typed when asked for one. ``touched`` names the records the
+    event showed besides its own, as (record type, id): the access reports find it by them."""
     session = db.session()
     tail = session.info.get(_TAIL)
     if tail is None:
@@ -115,8 +117,24 @@ def record(
     }
     appended = AuditEvent(**values, hash=event_hash(runtime().audit_key, values))
     session.add(appended)  # inserted at the next flush, in the order recorded
+    session.add_all(AuditTouch(**row) for row in _touches(appended.seq, touched))
     session.info[_TAIL] = (appended.seq, appended.hash)
     return appended
+
+
+def touch(seq: int, touched: Iterable[tuple[str, object]]) -> None:
+    """Record more records that event ``seq`` touched (an export's rows, a batch at a time)."""
+    rows = _touches(seq, touched)
+    if rows:
+        db.session.execute(insert(AuditTouch), rows)
+
+
+def _touches(seq: int, touched: Iterable[tuple[str, object]]) -> list[dict[str, Any]]:
+    """One row per record touched, each once."""
+    return [
+        {"record_type": kind_of, "record_id": str(ident), "seq": seq}
+        for kind_of, ident in dict.fromkeys(touched)
+    ]
 
 
 _TAIL = "audit.tail"  # (seq, hash) of this transaction's last event

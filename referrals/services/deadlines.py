@@ -67,10 +67,6 @@ def policy_book(kind: AgencyKind | None = None) -> PolicyBook:
     return PolicyBook(list(db.session.scalars(stmt)))
 
 
-def london_day(moment: datetime) -> date:
-    return clock.to_london(moment).date()
-
-
 def build_calendars(agency: Agency, closed: frozenset[date] = frozenset()) -> Calendars:
     """An agency's working calendar (and a school's school calendar) from its hours and the
     days its school calendar is closed."""
@@ -85,7 +81,7 @@ def closed_days(agency: Agency, around: datetime) -> frozenset[date]:
     """Closure dates for a school and its borough, within a window wide enough for any rule."""
     if agency.kind is not AgencyKind.SCHOOL:
         return frozenset()
-    first = london_day(around)
+    first = clock.london_day(around)
     window_end = first + timedelta(days=400)
     scope = [SchoolClosure.school_id == agency.id]
     if agency.borough_code:
@@ -146,7 +142,7 @@ def referral_clocks(
 ) -> ReferralClocks:
     """Acknowledgement and decision due times for a referral the desk sends ``now``. Pure: the
     caller passes the policies and the agency's calendars (the desk and the generator alike)."""
-    day = london_day(now)
+    day = clock.london_day(now)
     ack = book.rule(agency.kind, DeadlineClock.ACKNOWLEDGE, grade, day) or ONE_WORKING_DAY
     decide = book.rule(agency.kind, DeadlineClock.DECISION, grade, day)
     return ReferralClocks(
@@ -162,7 +158,7 @@ def triage_due(
 ) -> datetime:
     """The desk's triage deadline, counted from the moment it received the notification (it may
     already have passed when the incident is logged late: that is the desk's own breach)."""
-    day = london_day(received)
+    day = clock.london_day(received)
     rule = book.rule(AgencyKind.POLICE_DESK, DeadlineClock.TRIAGE, grade, day) or ONE_WORKING_DAY
     return due_time(rule, received, now=received, working=desk)
 

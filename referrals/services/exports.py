@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import xlsxwriter
 
 from referrals import clock
-from referrals.models.audit import AuditKind
+from referrals.models.audit import AuditEvent, AuditKind
 from referrals.queries.paging import Cursor, Page
 from referrals.services import audit
 from referrals.services.actors import Actor
@@ -110,9 +110,9 @@ def _xlsx(header: Sequence[str], rows: Iterable[Sequence[object]]) -> Iterator[b
         os.unlink(path)
 
 
-def record(actor: Actor, name: str, fmt: Format, filters: dict[str, Any], rows: int) -> None:
+def record(actor: Actor, name: str, fmt: Format, filters: dict[str, Any], rows: int) -> AuditEvent:
     """The export as one disclosure: what list, in what form, with which filter, how many rows."""
-    audit.record(
+    return audit.record(
         actor,
         AuditKind.DISCLOSURE,
         f"export.{name}",

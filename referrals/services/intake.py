@@ -170,7 +170,7 @@ def _check_text(
 def _check_date_of_birth(
     errors: _Errors, path: str, dob: date | None, on: date | None, *, child: bool
 ) -> None:
-    today = clock.to_london(clock.now()).date()
+    today = clock.london_today()
     if dob is None:
         if child:
             errors.add(path, "Enter the child's date of birth")

@@ -73,4 +73,5 @@ def audit_shown(actor: Actor, shown: list[Row], action: str) -> None:
             actor.agency_id,
             recipients=[named[0].agency.code],
             detail={"referrals": [r.id for r in named]},
+            touched=[("referral", r.id) for r in named],
         )

@@ -18,10 +18,10 @@ from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import ColumnElement, delete, false, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import Select
 
@@ -49,17 +49,6 @@ OVERLAP = timedelta(minutes=5)
 
 # (day, borough, risk, agency kind, agency id or None for a school tallied per borough)
 Key = tuple[date, str | None, RiskGrade, AgencyKind, int | None]
-
-
-def london_day(moment: datetime) -> date:
-    return clock.to_london(moment).date()
-
-
-def day_bounds(first: date, last: date) -> tuple[datetime, datetime]:
-    """The UTC instants from London midnight starting ``first`` to the one ending ``last``."""
-    start = datetime.combine(first, time(0), tzinfo=clock.LONDON)
-    end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=clock.LONDON)
-    return start.astimezone(UTC), end.astimezone(UTC)
 
 
 def wait_band(minutes: float) -> int:
@@ -103,7 +92,7 @@ def tally_referrals(rows: Iterable[Any], now: datetime, *, per_school: bool = Fa
     for row in rows:
         (sent_at, agency_id, kind, borough, risk, state, due_at, acked, decided, outcome, why) = row
         school = kind is AgencyKind.SCHOOL and not per_school
-        key: Key = (london_day(sent_at), borough, risk, kind, None if school else agency_id)
+        key: Key = (clock.london_day(sent_at), borough, risk, kind, None if school else agency_id)
         counts = days.setdefault(key, Counter())
         counts["sent"] += 1
         if acked is not None:
@@ -124,9 +113,8 @@ def tally_referrals(rows: Iterable[Any], now: datetime, *, per_school: bool = Fa
 
 
 def _desk_counts(
-    first: date, last: date, now: datetime
+    where: Sequence[ColumnElement[bool]], now: datetime
 ) -> dict[tuple[date, str, RiskGrade], Counter[str]]:
-    start, end = day_bounds(first, last)
     rows = db.session.execute(
         select(
             Incident.received_at,
@@ -137,11 +125,11 @@ def _desk_counts(
             Incident.triage_late,
             Incident.share_by_at,
             Incident.share_late,
-        ).where(Incident.received_at >= start, Incident.received_at < end)
+        ).where(*where)
     )
     counted: dict[tuple[date, str, RiskGrade], Counter[str]] = {}
     for received, borough, risk, routed, triage_due, triage_late, share_by, share_late in rows:
-        counts = counted.setdefault((london_day(received), borough, risk), Counter())
+        counts = counted.setdefault((clock.london_day(received), borough, risk), Counter())
         counts["received"] += 1
         if routed is not None:
             counts["sent"] += 1
@@ -155,51 +143,82 @@ def _desk_counts(
 
 
 def recount(days: Sequence[date], now: datetime) -> None:
-    """Replace the tallies of each day (consecutive days are read together)."""
+    """Replace the tallies of each day (consecutive days are read together). The counts left
+    by disposed incidents stay: their referrals are gone, their counts are not."""
     for first, last in _runs(sorted(set(days))):
-        start, end = day_bounds(first, last)
+        start, end = clock.day_bounds(first, last)
         facts = db.session.execute(
             referral_facts().where(Referral.sent_at >= start, Referral.sent_at < end)
         )
         tallies = tally_referrals(facts, now)
-        desk = _desk_counts(first, last, now)
+        desk = _desk_counts((Incident.received_at >= start, Incident.received_at < end), now)
         for table in (report_days, report_answers, report_desk_days):
-            db.session.execute(delete(table).where(table.c.day >= first, table.c.day <= last))
-        dims = ("day", "borough_code", "risk_grade", "agency_kind", "agency_id")
-        if tallies.days:
             db.session.execute(
-                insert(report_days),
-                [
-                    {**dict(zip(dims, key, strict=True)), **_every(DAY_COUNTS, counts)}
-                    for key, counts in tallies.days.items()
-                ],
+                delete(table).where(
+                    table.c.day >= first, table.c.day <= last, table.c.disposed == false()
+                )
             )
-        if tallies.answers:
-            db.session.execute(
-                insert(report_answers),
-                [
-                    {
-                        **dict(zip(dims, key, strict=True)),
-                        "answer": answer,
-                        "code": code,
-                        "count": n,
-                    }
-                    for (key, answer, code), n in tallies.answers.items()
-                ],
-            )
-        if desk:
-            db.session.execute(
-                insert(report_desk_days),
-                [
-                    {
-                        "day": day,
-                        "borough_code": borough,
-                        "risk_grade": risk,
-                        **_every(DESK_COUNTS, counts),
-                    }
-                    for (day, borough, risk), counts in desk.items()
-                ],
-            )
+        _store(tallies, desk, disposed=False)
+
+
+def keep_disposed(incident_id: int, now: datetime) -> list[date]:
+    """Keep an incident's counts, as they stand, before it is erased: all that disposal leaves.
+    Returns the days they fall on, which the caller recounts once the incident is gone (their
+    stored rows still count it among the living)."""
+    facts = db.session.execute(referral_facts().where(Referral.incident_id == incident_id))
+    tallies = tally_referrals(facts, now)
+    desk = _desk_counts((Incident.id == incident_id,), now)
+    _store(tallies, desk, disposed=True)
+    return sorted({key[0] for key in tallies.days} | {key[0] for key in desk})
+
+
+def _store(
+    tallies: Tallies,
+    desk: dict[tuple[date, str, RiskGrade], Counter[str]],
+    *,
+    disposed: bool,
+) -> None:
+    dims = ("day", "borough_code", "risk_grade", "agency_kind", "agency_id")
+    if tallies.days:
+        db.session.execute(
+            insert(report_days),
+            [
+                {
+                    **dict(zip(dims, key, strict=True)),
+                    **_every(DAY_COUNTS, counts),
+                    "disposed": disposed,
+                }
+                for key, counts in tallies.days.items()
+            ],
+        )
+    if tallies.answers:
+        db.session.execute(
+            insert(report_answers),
+            [
+                {
+                    **dict(zip(dims, key, strict=True)),
+                    "answer": answer,
+                    "code": code,
+                    "count": n,
+                    "disposed": disposed,
+                }
+                for (key, answer, code), n in tallies.answers.items()
+            ],
+        )
+    if desk:
+        db.session.execute(
+            insert(report_desk_days),
+            [
+                {
+                    "day": day,
+                    "borough_code": borough,
+                    "risk_grade": risk,
+                    **_every(DESK_COUNTS, counts),
+                    "disposed": disposed,
+                }
+                for (day, borough, risk), counts in desk.items()
+            ],
+        )
 
 
 def _every(names: Iterable[str], counts: Counter[str]) -> dict[str, int]:
@@ -254,16 +273,16 @@ def refresh(now: datetime) -> int:
 def _every_day(now: datetime) -> set[date]:
     first_sent = db.session.scalar(select(func.min(Referral.sent_at)))
     first_received = db.session.scalar(select(func.min(Incident.received_at)))
-    firsts = [london_day(m) for m in (first_sent, first_received) if m is not None]
+    firsts = [clock.london_day(m) for m in (first_sent, first_received) if m is not None]
     if not firsts:
         return set()
-    today = london_day(now)
+    today = clock.london_day(now)
     start = min(firsts)
     return {start + timedelta(days=n) for n in range((today - start).days + 1)}
 
 
 def _changed_days(since: datetime, now: datetime) -> set[date]:
-    today = london_day(now)
+    today = clock.london_day(now)
     days = {today - timedelta(days=n) for n in range(RECENT.days + 1)}
     moved = select(Referral.sent_at).where(Referral.updated_at >= since)
     amended = select(Incident.id).where(Incident.amended_at >= since)
@@ -272,5 +291,5 @@ def _changed_days(since: datetime, now: datetime) -> set[date]:
         (Incident.routed_at >= since) | (Incident.amended_at >= since)
     )
     for statement in (moved, of_amended, routed):
-        days.update(london_day(moment) for moment in db.session.scalars(statement.distinct()))
+        days.update(clock.london_day(moment) for moment in db.session.scalars(statement.distinct()))
     return days

@@ -186,9 +186,7 @@ def subject_of(link: IncidentPerson) -> Subject:
 
 def propose(incident: Incident) -> RoutingPlan:
     """The routing rules in force today, then the desk's own changes, in the order made."""
-    rules = rules_in_force(
-        db.session.scalars(select(RoutingRule)), clock.to_london(clock.now()).date()
-    )
+    rules = rules_in_force(db.session.scalars(select(RoutingRule)), clock.london_today())
     partners = list(
         db.session.scalars(
             select(Agency).where(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from functools import partial
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -24,7 +24,7 @@ from referrals.security.access import requires
 from referrals.security.permissions import Permission
 from referrals.services import casefile, exports, intake, reveal
 from referrals.services.errors import InvalidInput, NotFound
-from referrals.web.downloads import download
+from referrals.web.downloads import Row, download
 from referrals.web.forms import attach_errors, error_list
 from referrals.web.intake_form import (
     MAX_PEOPLE,
@@ -91,28 +91,31 @@ def export_queue(fmt: str) -> Response:
     filters = _queue_filters()
     now = clock.now()
 
-    def rows() -> Iterator[list[object]]:
+    def rows() -> Iterator[Row]:
         fetch = partial(incident_queries.queue, filters, page_size=exports.BATCH, now=now)
         for items in exports.pages(lambda cursor: fetch(older_than=cursor)):
             found = incident_queries.markers([i.id for i in items], now)
             for i in items:
                 m = found.get(i.id)
-                yield [
-                    i.police_reference,
-                    i.received_at,
-                    borough_name(i.borough_code),
-                    i.child_count,
-                    i.risk_grade.label,
-                    i.status.label,
-                    i.routed_at or f"Triage by {clock.shown(i.triage_due_at)}",
-                    m.earliest_due if m else None,
-                    m.referrals if m else 0,
-                    m.answered if m else 0,
-                    m.overdue if m else 0,
-                    m.due_soon if m else 0,
-                    m.questions if m else 0,
-                    m.declines if m else 0,
-                ]
+                yield (
+                    ("incident", i.id),
+                    [
+                        i.police_reference,
+                        i.received_at,
+                        borough_name(i.borough_code),
+                        i.child_count,
+                        i.risk_grade.label,
+                        i.status.label,
+                        i.routed_at or f"Triage by {clock.shown(i.triage_due_at)}",
+                        m.earliest_due if m else None,
+                        m.referrals if m else 0,
+                        m.answered if m else 0,
+                        m.overdue if m else 0,
+                        m.due_soon if m else 0,
+                        m.questions if m else 0,
+                        m.declines if m else 0,
+                    ],
+                )
 
     header = [
         "Police reference",
@@ -140,8 +143,7 @@ def before_school() -> str:
     """School referrals due at the start of a school day that the school has not yet opened,
     with the school's number, so the desk can ring before the child arrives."""
     day = _day_arg("day") or school_morning(clock.now())
-    starts = datetime.combine(day, time.min, tzinfo=clock.LONDON)
-    ends = datetime.combine(day + timedelta(days=1), time.min, tzinfo=clock.LONDON)
+    starts, ends = clock.day_bounds(day, day)
     page = referral_queries.before_school(
         starts,
         ends,

@@ -17,7 +17,7 @@ from referrals.runtime import runtime
 from referrals.security.access import requires
 from referrals.security.permissions import Permission
 from referrals.services import exports
-from referrals.web.downloads import download
+from referrals.web.downloads import Row, download
 from referrals.web.requests import enum_arg
 
 bp = Blueprint("needs", __name__, url_prefix="/desk/needs")
@@ -29,17 +29,20 @@ def export(fmt: str) -> Response:
     """One section of "Needs the desk", oldest first, every page, as CSV or XLSX."""
     section = enum_arg("section", needs_desk.Section) or needs_desk.Section.DECLINES
 
-    def rows() -> Iterator[list[object]]:
+    def rows() -> Iterator[Row]:
         fetch = partial(needs_desk.listing, section, page_size=exports.BATCH)
         for items in exports.pages(lambda cursor: fetch(after=cursor)):
             for r in items:
-                yield [
-                    r.reference,
-                    r.incident.police_reference,
-                    r.subject.person.pseudonym,
-                    r.agency.name,
-                    *_since(section, r),
-                ]
+                yield (
+                    ("referral", r.id),
+                    [
+                        r.reference,
+                        r.incident.police_reference,
+                        r.subject.person.pseudonym,
+                        r.agency.name,
+                        *_since(section, r),
+                    ],
+                )
 
     header = ["Referral", "Police reference", "Pseudonym", "Agency", "Since", "What"]
     count = needs_desk.counts().of(section)

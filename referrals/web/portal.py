@@ -27,7 +27,7 @@ from referrals.services import disclosure as disclosure_service
 from referrals.services import exports, partner_views
 from referrals.services import referral_lifecycle as lifecycle
 from referrals.services.errors import DomainError, InvalidInput, NotFound
-from referrals.web.downloads import download
+from referrals.web.downloads import Row, download
 from referrals.web.forms import Radios, error_list, options, perform
 from referrals.web.requests import actor, bounded_int
 
@@ -94,20 +94,23 @@ def export(fmt: str) -> Response:
     now = clock.now()
     agency_id = agency.id  # the rows are read after this request's session has ended
 
-    def rows() -> Iterator[list[object]]:
+    def rows() -> Iterator[Row]:
         fetch = partial(referral_queries.inbox, agency_id, tab, now, page_size=exports.BATCH)
         for items in exports.pages(lambda cursor: fetch(older_than=cursor)):
             for row in partner_views.rows(items):
                 r = row.referral
-                yield [
-                    row.who,
-                    r.reference,
-                    r.sent_at,
-                    r.incident.police_reference,
-                    r.clock_due_at,
-                    "Paused" if r.paused_at else "",
-                    r.state.label,
-                ]
+                yield (
+                    ("referral", r.id),
+                    [
+                        row.who,
+                        r.reference,
+                        r.sent_at,
+                        r.incident.police_reference,
+                        r.clock_due_at,
+                        "Paused" if r.paused_at else "",
+                        r.state.label,
+                    ],
+                )
 
     header = ["Child", "Referral", "Sent", "Police reference", "Due", "Paused", "State"]
     count = referral_queries.inbox_count(agency.id, tab, now)

@@ -70,7 +70,7 @@ def _form() -> tuple[ReportForm, ReportFilters | None]:
     )
     form.risk.choices = options([("", "Any risk"), *((g.value, g.label) for g in RiskGrade)])
     form.validate()  # the date boxes' own errors: a date that is not a date
-    today = clock.to_london(clock.now()).date()
+    today = clock.london_today()
     period = form.period.data or "last_4_weeks"
     first: date | None
     last: date | None
@@ -214,7 +214,8 @@ def export(fmt: str) -> Response | tuple[str, int]:
         _caption, first, figures_of, columns = TABLES[name]
         header = [first, *(title for title, _ in columns)]
         rows = [[f.label, *(value(f) for _, value in columns)] for f in figures_of(report)]
-    return download(fmt, f"report_{name}", filters.chosen(), len(rows), header, rows)
+    figures = ((None, row) for row in rows)  # counts: no record is touched
+    return download(fmt, f"report_{name}", filters.chosen(), len(rows), header, figures)
 
 
 def _charts(report: Report) -> dict[str, charts.Chart]:

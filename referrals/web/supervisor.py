@@ -19,7 +19,7 @@ from referrals.security.permissions import Permission
 from referrals.services import deadlines, exports, supervision
 from referrals.services.errors import InvalidInput, NotFound
 from referrals.web.dispatch import act_on_referral
-from referrals.web.downloads import download
+from referrals.web.downloads import Row, download
 from referrals.web.forms import london_moment
 from referrals.web.requests import actor, bounded_int, int_arg
 from referrals.web.supervisor_forms import ExtendForm, ReassignForm
@@ -76,19 +76,22 @@ def export_board(fmt: str) -> Response:
     filters = _board_filters()
     now = clock.now()
 
-    def rows() -> Iterator[list[object]]:
+    def rows() -> Iterator[Row]:
         fetch = partial(board_queries.attention, filters, now, page_size=exports.BATCH)
         for items in exports.pages(lambda cursor: fetch(after=cursor)):
             for r in items:
-                yield [
-                    r.reference,
-                    r.subject.person.pseudonym,
-                    r.agency.name,
-                    r.incident.risk_grade.label,
-                    r.clock_due_at,
-                    "Overdue" if r.clock_due_at and r.clock_due_at < now else "Due soon",
-                    r.escalation_label,
-                ]
+                yield (
+                    ("referral", r.id),
+                    [
+                        r.reference,
+                        r.subject.person.pseudonym,
+                        r.agency.name,
+                        r.incident.risk_grade.label,
+                        r.clock_due_at,
+                        "Overdue" if r.clock_due_at and r.clock_due_at < now else "Due soon",
+                        r.escalation_label,
+                    ],
+                )
 
     header = ["Referral", "Pseudonym", "Agency", "Risk", "Due", "Overdue or due soon", "Chased"]
     chosen = {k: v for k, v in request.args.items() if k in ("agency", "owner", "borough", "risk")}

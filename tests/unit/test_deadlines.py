@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 
 from referrals.calendars import DeadlineRule, RuleKind, SchoolCalendar, WorkingCalendar
-from referrals.clock import LONDON
+from referrals.clock import LONDON, london_day
 from referrals.models.agency import Agency, AgencyKind
 from referrals.models.deadlines import DeadlineClock, DeadlinePolicy
 from referrals.models.escalation import EscalationStep
@@ -111,8 +111,8 @@ def test_a_policy_from_8_july_applies_from_london_midnight() -> None:
     just_after = datetime(2026, 7, 7, 23, 30, tzinfo=UTC)
     just_before = datetime(2026, 7, 7, 22, 59, tzinfo=UTC)  # 23:59 London on the 7th
     kind, clock, grade = AgencyKind.CHILDRENS_SOCIAL_CARE, DeadlineClock.ACKNOWLEDGE, RiskGrade.HIGH
-    new = book.rule(kind, clock, grade, deadlines.london_day(just_after))
-    old = book.rule(kind, clock, grade, deadlines.london_day(just_before))
+    new = book.rule(kind, clock, grade, london_day(just_after))
+    old = book.rule(kind, clock, grade, london_day(just_before))
     assert new == DeadlineRule(RuleKind.WORKING_HOURS, 4)
     assert old == DeadlineRule(RuleKind.WORKING_DAYS, 1)  # the profile's default before it
 
@@ -132,7 +132,7 @@ def test_policies_taking_effect_at_00_30_on_a_clock_change_night(
     book = deadlines.PolicyBook(
         [policy(AgencyKind.POLICE_DESK, DeadlineClock.TRIAGE, RuleKind.ELAPSED_HOURS, 2, day)]
     )
-    assert deadlines.london_day(moment) == day
+    assert london_day(moment) == day
     rule = book.rule(AgencyKind.POLICE_DESK, DeadlineClock.TRIAGE, RiskGrade.STANDARD, day)
     assert rule == DeadlineRule(RuleKind.ELAPSED_HOURS, 2)
 

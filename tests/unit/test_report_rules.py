@@ -8,8 +8,9 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from referrals.clock import day_bounds, london_day
 from referrals.queries.reports import Figures, band_label, period_dates
-from referrals.services.report_tallies import day_bounds, london_day, wait_band
+from referrals.services.report_tallies import wait_band
 from referrals.web import charts
 
 
