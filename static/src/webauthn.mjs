@@ -1,6 +1,8 @@
 // Security keys and passkeys (WebAuthn). The page carries the server's options as JSON in a
 // data attribute (the CSP allows no inline script); the browser makes or uses a credential; an
 // ordinary form then posts the result with its CSRF token, so the server answers with a page.
+// Its button starts disabled and is enabled here, once the form listens: a press before this
+// script has run would post an empty credential.
 
 const toBytes = (text) => {
   const base64 = text.replace(/-/g, '+').replace(/_/g, '/')
@@ -79,4 +81,7 @@ for (const form of document.querySelectorAll('form[data-webauthn]')) {
     }
     form.requestSubmit()
   })
+  const button = form.querySelector('[data-webauthn-button]')
+  button.disabled = false
+  button.removeAttribute('aria-disabled')
 }

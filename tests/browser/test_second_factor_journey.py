@@ -12,7 +12,7 @@ from typing import Any
 
 import pyotp
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, Route, expect
 
 from referrals.extensions import db
 from referrals.jobs import tasks
@@ -34,6 +34,19 @@ def _codes_then_continue(page: Page) -> None:
     expect(page.get_by_role("heading", name="Your recovery codes")).to_be_visible()
     expect(page.get_by_test_id("recovery-codes").locator("li")).to_have_count(10)
     page.get_by_role("button", name="I have kept them: continue").click()
+
+
+def _slow_key_script(page: Page) -> None:
+    """The key script arrives and runs a second and a half late, as on a slow connection."""
+
+    def late(route: Route) -> None:
+        body = route.fetch().text()
+        route.fulfill(
+            body="await new Promise((done) => setTimeout(done, 1500))\n" + body,
+            headers={"content-type": "text/javascript"},
+        )
+
+    page.route("**/webauthn.mjs", late)
 
 
 def test_an_invited_user_sets_a_password_enrols_an_app_and_a_code_works_once(
@@ -129,6 +142,7 @@ def test_a_user_enrols_a_security_key_and_signs_in_with_it(
         expect(page.get_by_role("cell", name="Virtual key")).to_be_visible()
         _sign_out(page)
 
+        _slow_key_script(page)
         signing.password(email, PASSWORD)
         expect(page.get_by_role("heading", name="Your second factor")).to_be_visible()
         page.get_by_role("button", name="Use my security key").click()
