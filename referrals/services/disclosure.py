@@ -4,6 +4,7 @@ A field not listed for a kind is never decrypted for it, so it cannot leak."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -75,59 +76,95 @@ def _person(
 
 def disclose(referral: Referral) -> Disclosure:
     """What the referral's agency may see, opened with one query whatever the household size."""
-    kind = referral.agency.kind
-    allowed = profile(kind).fields
-    incident, subject = referral.incident, referral.subject
-    is_child = subject.role is PersonRole.CHILD
+    return disclose_many([referral])[0]
 
-    def has(f: Field) -> bool:
-        return f in allowed
 
-    others = [p for p in incident.people if p.id != subject.id]
-    adults = [p for p in others if p.role is not PersonRole.CHILD] if has(Field.HOUSEHOLD) else []
-    siblings = [p for p in others if p.role is PersonRole.CHILD] if has(Field.SIBLINGS) else []
-    wanted: dict[str | None, bool] = {
-        incident.location_sealed_id: has(Field.PLACE),
-        incident.summary_sealed_id: has(Field.SUMMARY),
-        subject.identity_sealed_id: has(Field.SUBJECT_IDENTITY),
-        subject.present_where_sealed_id: is_child and has(Field.PRESENCE),
-        subject.voice_sealed_id: is_child and has(Field.VOICE),
-        **{p.identity_sealed_id: True for p in adults + siblings},
-    }
-    opened = identity_store.unseal_many(k for k, needed in wanted.items() if needed and k)
+def disclose_many(referrals: Sequence[Referral]) -> list[Disclosure]:
+    """``disclose`` for several referrals (an incident's, opened together), with one query."""
+    parts = [_Parts.of(referral) for referral in referrals]
+    opened = identity_store.unseal_many(value_id for p in parts for value_id in p.wanted())
+    return [p.disclosed(opened) for p in parts]
 
-    def text(value_id: str | None, field: Field, applies: bool = True) -> str | None:
-        return opened.get(value_id or "") if applies and has(field) else None
 
-    return Disclosure(
-        kind=kind,
-        subject=_person(
-            subject,
-            opened,
-            identity=has(Field.SUBJECT_IDENTITY),
-            address=has(Field.SUBJECT_ADDRESS),
-        ),
-        reference=incident.police_reference if has(Field.REFERENCE) else None,
-        occurred_at=incident.occurred_at if has(Field.WHEN) else None,
-        received_at=incident.received_at if has(Field.WHEN) else None,
-        place=text(incident.location_sealed_id, Field.PLACE),
-        present=subject.present if is_child and has(Field.PRESENCE) else None,
-        present_where=text(subject.present_where_sealed_id, Field.PRESENCE, is_child),
-        voice=text(subject.voice_sealed_id, Field.VOICE, is_child),
-        spoken_to=subject.spoken_to if is_child and has(Field.WELFARE_CHECK) else None,
-        school=subject.school.name if subject.school and has(Field.SCHOOL) else None,
-        known_to_social_care=referral.known_to_social_care
-        if has(Field.KNOWN_TO_SOCIAL_CARE)
-        else None,
-        risk=incident.risk_grade.label if has(Field.RISK) else None,
-        summary=text(incident.summary_sealed_id, Field.SUMMARY),
-        household=tuple(_person(p, opened, identity=True, address=True) for p in adults)
-        if has(Field.HOUSEHOLD)
-        else None,
-        siblings=tuple(_person(p, opened, identity=True, address=False) for p in siblings)
-        if has(Field.SIBLINGS)
-        else None,
-    )
+@dataclass(frozen=True)
+class _Parts:
+    """A referral's subject and household, and which of them its agency's profile shows."""
+
+    referral: Referral
+    allowed: frozenset[Field]
+    adults: list[IncidentPerson]
+    siblings: list[IncidentPerson]
+
+    @classmethod
+    def of(cls, referral: Referral) -> _Parts:
+        allowed = profile(referral.agency.kind).fields
+        subject = referral.subject
+        others = [p for p in referral.incident.people if p.id != subject.id]
+        return cls(
+            referral,
+            allowed,
+            [p for p in others if p.role is not PersonRole.CHILD]
+            if Field.HOUSEHOLD in allowed
+            else [],
+            [p for p in others if p.role is PersonRole.CHILD] if Field.SIBLINGS in allowed else [],
+        )
+
+    def wanted(self) -> list[str]:
+        """The sealed values this disclosure opens."""
+        incident, subject = self.referral.incident, self.referral.subject
+        is_child, has = subject.role is PersonRole.CHILD, self.allowed.__contains__
+        wanted: dict[str | None, bool] = {
+            incident.location_sealed_id: has(Field.PLACE),
+            incident.summary_sealed_id: has(Field.SUMMARY),
+            subject.identity_sealed_id: has(Field.SUBJECT_IDENTITY),
+            subject.present_where_sealed_id: is_child and has(Field.PRESENCE),
+            subject.voice_sealed_id: is_child and has(Field.VOICE),
+            **{p.identity_sealed_id: True for p in self.adults + self.siblings},
+        }
+        return [k for k, needed in wanted.items() if needed and k]
+
+    def disclosed(self, opened: dict[str, str]) -> Disclosure:
+        referral, allowed = self.referral, self.allowed
+        kind = referral.agency.kind
+        incident, subject = referral.incident, referral.subject
+        is_child = subject.role is PersonRole.CHILD
+        adults, siblings = self.adults, self.siblings
+
+        def has(f: Field) -> bool:
+            return f in allowed
+
+        def text(value_id: str | None, field: Field, applies: bool = True) -> str | None:
+            return opened.get(value_id or "") if applies and has(field) else None
+
+        return Disclosure(
+            kind=kind,
+            subject=_person(
+                subject,
+                opened,
+                identity=has(Field.SUBJECT_IDENTITY),
+                address=has(Field.SUBJECT_ADDRESS),
+            ),
+            reference=incident.police_reference if has(Field.REFERENCE) else None,
+            occurred_at=incident.occurred_at if has(Field.WHEN) else None,
+            received_at=incident.received_at if has(Field.WHEN) else None,
+            place=text(incident.location_sealed_id, Field.PLACE),
+            present=subject.present if is_child and has(Field.PRESENCE) else None,
+            present_where=text(subject.present_where_sealed_id, Field.PRESENCE, is_child),
+            voice=text(subject.voice_sealed_id, Field.VOICE, is_child),
+            spoken_to=subject.spoken_to if is_child and has(Field.WELFARE_CHECK) else None,
+            school=subject.school.name if subject.school and has(Field.SCHOOL) else None,
+            known_to_social_care=referral.known_to_social_care
+            if has(Field.KNOWN_TO_SOCIAL_CARE)
+            else None,
+            risk=incident.risk_grade.label if has(Field.RISK) else None,
+            summary=text(incident.summary_sealed_id, Field.SUMMARY),
+            household=tuple(_person(p, opened, identity=True, address=True) for p in adults)
+            if has(Field.HOUSEHOLD)
+            else None,
+            siblings=tuple(_person(p, opened, identity=True, address=False) for p in siblings)
+            if has(Field.SIBLINGS)
+            else None,
+        )
 
 
 # How partners are told what an amendment touched (never the values).

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, and_, insert, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from referrals import clock
@@ -24,6 +24,7 @@ from referrals.models.incident import Incident, IncidentStatus
 from referrals.models.referral import (
     MOVES,
     OPEN_STATES,
+    Move,
     Referral,
     ReferralEvent,
     Transition,
@@ -83,30 +84,106 @@ def apply(
             .execution_options(synchronize_session=False)
         )
         set_committed_value(referral, "updated_at", changed["updated_at"])
-    record_history(referral, actor, move.history, detail)
-    if move.audit is not None:
-        audit.record(
-            actor,
-            audit_kind or move.audit_kind,
-            audit_action or f"referral.{move.audit}",
-            "referral",
-            referral.id,
-            reason=reason,
-            recipients=list(recipients) if recipients else None,
-            detail=audit_detail,
-        )
+    _recorded(
+        actor,
+        [referral],
+        transition,
+        detail=detail,
+        reason=reason,
+        recipients=recipients,
+        audit_detail=audit_detail,
+        audit_kind=audit_kind,
+        audit_action=audit_action,
+    )
+
+
+def apply_many(
+    actor: Actor,
+    referrals: Iterable[Referral],
+    transition: Transition,
+    *,
+    values: Mapping[str, Any] | None = None,
+) -> list[Referral]:
+    """Make one move on several referrals with one compare-and-set UPDATE (a partner opening an
+    incident's referrals together marks each viewed). Those the move cannot start from, or that
+    someone changed a moment ago, are left as they are; returns those moved."""
+    move = MOVES[transition]
+    if not move.versioned:
+        raise ValueError(f"{transition.value} changes no state: apply it to each referral")
+    candidates = {r.id: r for r in referrals if r.can(transition)}
+    if not candidates:
+        return []
+    changed = dict(values or {})
+    if move.partner_sees:
+        changed.setdefault("updated_at", clock.now())
+    if move.target is not None:
+        changed["state"] = move.target
+    conditions = [
+        or_(
+            *(and_(Referral.id == r.id, Referral.version == r.version) for r in candidates.values())
+        ),
+        *_move_conditions(move),
+    ]
+    moved_ids = db.session.scalars(
+        update(Referral)
+        .where(*conditions)
+        .values(**changed, version=Referral.version + 1)
+        .returning(Referral.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    moved = [candidates[i] for i in sorted(moved_ids)]
+    for referral in moved:
+        for key, value in changed.items():
+            set_committed_value(referral, key, value)
+        set_committed_value(referral, "version", referral.version + 1)
+    _recorded(actor, moved, transition)
+    return moved
+
+
+def _recorded(
+    actor: Actor,
+    referrals: list[Referral],
+    transition: Transition,
+    *,
+    detail: str | None = None,
+    reason: str | None = None,
+    recipients: Iterable[str] | None = None,
+    audit_detail: dict[str, Any] | None = None,
+    audit_kind: AuditKind | None = None,
+    audit_action: str | None = None,
+) -> None:
+    """What every move writes once its referrals have moved: each one's history row and audit
+    event (added to the session: inserted together at the next flush), the partners' webhook
+    events, and the incident closed when its last referral closes."""
+    move = MOVES[transition]
+    record_history(referrals, actor, move.history, detail)
+    for referral in referrals:
+        if move.audit is not None:
+            audit.record(
+                actor,
+                audit_kind or move.audit_kind,
+                audit_action or f"referral.{move.audit}",
+                "referral",
+                referral.id,
+                reason=reason,
+                recipients=list(recipients) if recipients else None,
+                detail=audit_detail,
+            )
     if move.partner_sees:
         withdrawn = transition is Transition.WITHDRAW
-        webhooks.emit(Event.REFERRAL_WITHDRAWN if withdrawn else Event.REFERRAL_UPDATED, referral)
+        webhooks.emit_many(
+            Event.REFERRAL_WITHDRAWN if withdrawn else Event.REFERRAL_UPDATED, referrals
+        )
     if move.target is not None and move.target.closed:
-        _close_incident_if_done(referral.incident_id)
+        for incident_id in dict.fromkeys(r.incident_id for r in referrals):
+            _close_incident_if_done(incident_id)
 
 
 def created(actor: Actor, referral: Referral, *, detail: str, audit_detail: dict[str, Any]) -> None:
     """The referral's first move (it was just inserted in state ``sent``): its history and the
     disclosure to its agency."""
     move = MOVES[Transition.SEND]
-    record_history(referral, actor, move.history, detail)
+    record_history([referral], actor, move.history, detail)
     audit.record(
         actor,
         move.audit_kind,
@@ -120,19 +197,23 @@ def created(actor: Actor, referral: Referral, *, detail: str, audit_detail: dict
 
 
 def record_history(
-    referral: Referral, actor: Actor, action: str, detail: str | None = None
+    referrals: Iterable[Referral], actor: Actor, action: str, detail: str | None = None
 ) -> None:
-    """The one place a referral's history row is written."""
-    db.session.add(
-        ReferralEvent(
-            referral_id=referral.id,
-            at=clock.now(),
-            actor_id=actor.user_id,
-            actor_label=actor.label,
-            action=action,
-            detail=detail,
-        )
-    )
+    """The one place a referral's history rows are written: one INSERT for all of them."""
+    at = clock.now()
+    rows = [
+        {
+            "referral_id": referral.id,
+            "at": at,
+            "actor_id": actor.user_id,
+            "actor_label": actor.label,
+            "action": action,
+            "detail": detail,
+        }
+        for referral in referrals
+    ]
+    if rows:
+        db.session.execute(insert(ReferralEvent), rows)
 
 
 def _compare_and_set(referral: Referral, transition: Transition, values: dict[str, Any]) -> None:
@@ -142,14 +223,8 @@ def _compare_and_set(referral: Referral, transition: Transition, values: dict[st
     conditions = [
         Referral.id == referral.id,
         Referral.version == referral.version,
-        Referral.state.in_(move.sources),
+        *_move_conditions(move),
     ]
-    if move.paused is not None:
-        conditions.append(
-            Referral.paused_at.is_not(None) if move.paused else Referral.paused_at.is_(None)
-        )
-    if move.needs is not None:
-        conditions.append(need_holds(move.needs))
     result = db.session.execute(
         update(Referral)
         .where(*conditions)
@@ -168,6 +243,18 @@ def _compare_and_set(referral: Referral, transition: Transition, values: dict[st
     for key, value in values.items():
         set_committed_value(referral, key, value)
     set_committed_value(referral, "version", referral.version + 1)
+
+
+def _move_conditions(move: Move) -> list[ColumnElement[bool]]:
+    """What must hold of a referral, besides its id and version, for ``move`` to start."""
+    conditions: list[ColumnElement[bool]] = [Referral.state.in_(move.sources)]
+    if move.paused is not None:
+        conditions.append(
+            Referral.paused_at.is_not(None) if move.paused else Referral.paused_at.is_(None)
+        )
+    if move.needs is not None:
+        conditions.append(need_holds(move.needs))
+    return conditions
 
 
 # The moves someone may already have made, and the columns that say who and when.

@@ -19,6 +19,7 @@ import secrets
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
 
@@ -66,33 +67,44 @@ def referral_url(number: str) -> str:
 
 def emit(event: Event, referral: Referral, *, message_id: int | None = None) -> None:
     """Queue ``event`` about ``referral`` for every partner client of its agency with a URL."""
+    emit_many(event, [referral], message_id=message_id)
+
+
+def emit_many(
+    event: Event, referrals: Iterable[Referral], *, message_id: int | None = None
+) -> None:
+    """``emit`` for several referrals, reading each agency's receivers once."""
     now = clock.now()
-    for client in _receivers(referral.agency_id, now):
-        event_id = str(uuid.uuid4())
-        number = reference_for(referral.id)
-        body: dict[str, object] = {
-            "id": event_id,
-            "event": event.value,
-            "occurred_at": now.isoformat(),
-            "referral": number,
-            "link": referral_url(number),
-        }
-        if message_id is not None:
-            body["message_id"] = message_id
-        db.session.add(
-            OutboxMessage(
-                template=WEBHOOK_TEMPLATE,
-                to_address=f"api-client:{client.id}",
-                subject=event.value,
-                body=json.dumps(body, separators=(",", ":"), sort_keys=True),
-                message_id=event_id,
-                referral_id=referral.id,
-                api_client_id=client.id,
-                state=OutboxState.PENDING,
-                attempts=0,
-                next_attempt_at=now,
+    receivers: dict[int, list[ApiClient]] = {}
+    for referral in referrals:
+        if referral.agency_id not in receivers:
+            receivers[referral.agency_id] = _receivers(referral.agency_id, now)
+        for client in receivers[referral.agency_id]:
+            event_id = str(uuid.uuid4())
+            number = reference_for(referral.id)
+            body: dict[str, object] = {
+                "id": event_id,
+                "event": event.value,
+                "occurred_at": now.isoformat(),
+                "referral": number,
+                "link": referral_url(number),
+            }
+            if message_id is not None:
+                body["message_id"] = message_id
+            db.session.add(
+                OutboxMessage(
+                    template=WEBHOOK_TEMPLATE,
+                    to_address=f"api-client:{client.id}",
+                    subject=event.value,
+                    body=json.dumps(body, separators=(",", ":"), sort_keys=True),
+                    message_id=event_id,
+                    referral_id=referral.id,
+                    api_client_id=client.id,
+                    state=OutboxState.PENDING,
+                    attempts=0,
+                    next_attempt_at=now,
+                )
             )
-        )
 
 
 def new_secret() -> str:

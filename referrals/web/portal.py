@@ -244,8 +244,7 @@ def _incident_page(
     disclosure (audited), with one action to acknowledge them all and one form to decide them."""
     who = actor()
     try:
-        referrals = lifecycle.of_incident_for_partner(who, incident_id)
-        opened = [lifecycle.open_for_partner(who, r.id) for r in referrals]
+        opened = lifecycle.open_incident_for_partner(who, incident_id)
     except NotFound:
         abort(404)
     problems = errors or {}
@@ -254,7 +253,7 @@ def _incident_page(
         opened=opened,
         incident_id=incident_id,
         now=clock.now(),
-        outcomes=list(profile(referrals[0].agency.kind).outcomes),
+        outcomes=list(profile(opened[0][0].agency.kind).outcomes),
         problems=problems,
         posted=posted or {},
         errors=[{"text": m, "href": f"#{k}"} for k, m in problems.items()],
