@@ -25,9 +25,11 @@ from referrals.models.report import (
     DESK_COUNTS,
     WAIT_BANDS,
     band_columns,
+    report_answer_weeks,
     report_answers,
     report_days,
     report_desk_days,
+    report_weeks,
 )
 from referrals.profiles import PROFILES
 from referrals.reference import BOROUGHS
@@ -215,9 +217,9 @@ def report(filters: ReportFilters) -> Report:
     )
 
 
-def _where(c: Any, filters: ReportFilters) -> list[ColumnElement[bool]]:
-    """The period and filters on the columns ``c`` of report_days or report_answers."""
-    conditions: list[ColumnElement[bool]] = [c.day >= filters.first, c.day <= filters.last]
+def _where(c: Any, filters: ReportFilters, span: Span) -> list[ColumnElement[bool]]:
+    """The span's days and the filters on the columns ``c`` of a tally table."""
+    conditions: list[ColumnElement[bool]] = [c.day >= span.first, c.day <= span.last]
     if filters.borough:
         conditions.append(c.borough_code == filters.borough)
     if filters.kind:
@@ -229,9 +231,34 @@ def _where(c: Any, filters: ReportFilters) -> list[ColumnElement[bool]]:
     return conditions
 
 
+@dataclass(frozen=True)
+class Span:
+    """Part of a period, read from the weekly roll-ups (``first`` and ``last`` are Mondays) or
+    from the daily tallies."""
+
+    first: date
+    last: date
+    weekly: bool
+
+
+def spans(first: date, last: date) -> list[Span]:
+    """The weeks a period covers whole, from the roll-ups; the days before and after them."""
+    monday = report_tallies.monday_of(first + timedelta(days=6))  # the first whole week's
+    last_monday = report_tallies.monday_of(last + timedelta(days=1)) - timedelta(days=7)
+    if last_monday < monday:
+        return [Span(first, last, weekly=False)]
+    found = [Span(monday, last_monday, weekly=True)]
+    if first < monday:
+        found.append(Span(first, monday - timedelta(days=1), weekly=False))
+    if last_monday + timedelta(days=6) < last:
+        found.append(Span(last_monday + timedelta(days=7), last, weekly=False))
+    return found
+
+
 @dataclass
 class Grouped:
-    """The tallies summed three ways: per day, per borough, per agency (or borough's schools)."""
+    """The tallies summed three ways: per day, per borough, per agency (or borough's schools).
+    Read from the roll-ups, a "day" is a Monday standing for its week."""
 
     days: list[tuple[date, Counter[str]]]
     boroughs: list[tuple[str | None, Counter[str]]]
@@ -239,26 +266,28 @@ class Grouped:
 
 
 def _stored(filters: ReportFilters) -> Grouped:
-    """Summed by the database, once per grouping: a year is a few hundred rows each, not the
-    tens of thousands of daily tallies it is made of."""
-    c = report_days.c
+    """Summed by the database, once per grouping and span: a year is a few hundred rows each,
+    not the tens of thousands of tallies it is made of."""
+    parts = spans(filters.first, filters.last)
 
-    def summed(*dims: ColumnElement[Any]) -> list[Any]:
-        statement = (
-            select(*dims, *(func.sum(c[name]) for name in COUNTED))
-            .where(*_where(c, filters))
-            .group_by(*dims)
-        )
-        width = len(dims)
-        return [
-            (*row[:width], Counter(dict(zip(COUNTED, (int(n) for n in row[width:]), strict=True))))
-            for row in db.session.execute(statement)
-        ]
+    def summed(*dims: str) -> list[Any]:
+        merged: dict[tuple[Any, ...], Counter[str]] = {}
+        for span in parts:
+            c = (report_weeks if span.weekly else report_days).c
+            statement = (
+                select(*(c[d] for d in dims), *(func.sum(c[name]) for name in COUNTED))
+                .where(*_where(c, filters, span))
+                .group_by(*(c[d] for d in dims))
+            )
+            for row in db.session.execute(statement):
+                counts = zip(COUNTED, (int(n) for n in row[len(dims) :]), strict=True)
+                merged.setdefault(tuple(row[: len(dims)]), Counter()).update(dict(counts))
+        return [(*key, counts) for key, counts in merged.items()]
 
     return Grouped(
-        days=summed(c.day),
-        boroughs=summed(c.borough_code),
-        agencies=summed(c.agency_id, c.borough_code),
+        days=summed("day"),
+        boroughs=summed("borough_code"),
+        agencies=summed("agency_id", "borough_code"),
     )
 
 
@@ -278,13 +307,17 @@ def _grouped(rows: list[TallyRow]) -> Grouped:
 
 
 def _stored_answers(filters: ReportFilters) -> Counter[tuple[str, str]]:
-    c = report_answers.c
-    statement = (
-        select(c.answer, c.code, func.sum(c["count"]))
-        .where(*_where(c, filters))
-        .group_by(c.answer, c.code)
-    )
-    return Counter({(answer, code): int(n) for answer, code, n in db.session.execute(statement)})
+    answers: Counter[tuple[str, str]] = Counter()
+    for span in spans(filters.first, filters.last):
+        c = (report_answer_weeks if span.weekly else report_answers).c
+        statement = (
+            select(c.answer, c.code, func.sum(c["count"]))
+            .where(*_where(c, filters, span))
+            .group_by(c.answer, c.code)
+        )
+        for answer, code, n in db.session.execute(statement):
+            answers[(answer, code)] += int(n)
+    return answers
 
 
 def _one_school(filters: ReportFilters) -> tuple[Grouped, Counter[tuple[str, str]]]:

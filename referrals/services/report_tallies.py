@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, false, func, insert, select, update
+from sqlalchemy import ColumnElement, Date, delete, false, func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import Select
 
@@ -36,10 +36,12 @@ from referrals.models.report import (
     WAIT_BANDS,
     WAIT_CLOCKS,
     band_columns,
+    report_answer_weeks,
     report_answers,
     report_days,
     report_desk_days,
     report_state,
+    report_weeks,
 )
 
 DAY_COUNTS = (*REFERRAL_COUNTS, *(c for name in WAIT_CLOCKS for c in band_columns(name)))
@@ -159,6 +161,39 @@ def recount(days: Sequence[date], now: datetime) -> None:
                 )
             )
         _store(tallies, desk, disposed=False)
+    roll_up_weeks(days)
+
+
+# Each weekly roll-up, the daily table it sums, and the columns it sums them by.
+_ROLL_UPS = (
+    (report_weeks, report_days, DAY_COUNTS),
+    (report_answer_weeks, report_answers, ("count",)),
+)
+
+
+def monday_of(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def roll_up_weeks(days: Iterable[date]) -> None:
+    """Replace the weekly sums of every week holding one of ``days`` with the sums of its
+    days as they now stand (each week whole: a week is never half rolled up)."""
+    for monday in sorted({monday_of(day) for day in days}):
+        for weekly, daily, counts in _ROLL_UPS:
+            dims = [c.name for c in weekly.c if c.name not in counts and c.name != "day"]
+            db.session.execute(delete(weekly).where(weekly.c.day == monday))
+            db.session.execute(
+                insert(weekly).from_select(
+                    ["day", *dims, *counts],
+                    select(
+                        literal(monday, Date()),
+                        *(daily.c[name] for name in dims),
+                        *(func.sum(daily.c[name]) for name in counts),
+                    )
+                    .where(daily.c.day >= monday, daily.c.day <= monday + timedelta(days=6))
+                    .group_by(*(daily.c[name] for name in dims)),
+                )
+            )
 
 
 def keep_disposed(incident_id: int, now: datetime) -> list[date]:

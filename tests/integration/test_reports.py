@@ -238,6 +238,41 @@ def test_a_recount_changes_nothing_and_two_counts_do_not_double(week: Week) -> N
     assert week.report().total.counts == first
 
 
+def _figures(r: reports.Report) -> tuple[object, ...]:
+    return (
+        r.total.counts,
+        {b.label: b.counts for b in r.boroughs},
+        {a.label: a.counts for a in r.agencies},
+        sorted(r.decisions),
+        sorted(r.declines),
+        [(w.label, w.counts) for w in r.weeks],
+    )
+
+
+def test_the_weekly_roll_ups_say_what_the_days_say(
+    week: Week, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The week of 23 November is read whole from the roll-ups; read from its days instead, and
+    with a day either side, every figure is the same, before and after a late answer."""
+    week.count()
+    a_month_on = THURSDAY_NOON + timedelta(days=30)
+    for late_answer in (False, True):
+        if late_answer:
+            week.act(a_month_on, lifecycle.acknowledge, week.partner(week.marac_b), week.marac_b)
+            week.count(a_month_on + timedelta(hours=1))
+        from_weeks = [_figures(week.report(**f)) for f in ({}, {"risk": RiskGrade.HIGH})]
+        with week.app.app_context():
+            wider = _figures(reports.report(ReportFilters(date(2026, 11, 22), date(2026, 11, 30))))
+        with monkeypatch.context() as only_days:
+            only_days.setattr(
+                reports, "spans", lambda first, last: [reports.Span(first, last, weekly=False)]
+            )
+            from_days = [_figures(week.report(**f)) for f in ({}, {"risk": RiskGrade.HIGH})]
+        assert from_weeks == from_days
+        assert wider == from_weeks[0]
+    assert week.report().total.ack_late == 2  # the late answer reached the roll-up
+
+
 @pytest.fixture
 def supervisor(app: Flask) -> FlaskClient:
     clock.freeze(THURSDAY_NOON)  # when the week's tallies are counted

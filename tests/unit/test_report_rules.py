@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from referrals.clock import day_bounds, london_day
-from referrals.queries.reports import Figures, band_label, period_dates
+from referrals.queries.reports import Figures, Span, band_label, period_dates, spans
 from referrals.services.report_tallies import wait_band
 from referrals.web import charts
 
@@ -27,6 +27,55 @@ from referrals.web import charts
 )
 def test_named_periods(period: str, today: date, expected: tuple[date, date]) -> None:
     assert period_dates(period, today) == expected
+
+
+def _days(first: str, last: str) -> Span:
+    return Span(date.fromisoformat(first), date.fromisoformat(last), weekly=False)
+
+
+def _weeks(first_monday: str, last_monday: str) -> Span:
+    return Span(date.fromisoformat(first_monday), date.fromisoformat(last_monday), weekly=True)
+
+
+# 16 and 23 November 2026 are Mondays.
+@pytest.mark.parametrize(
+    ("first", "last", "expected"),
+    [
+        ("2026-11-16", "2026-11-22", [_weeks("2026-11-16", "2026-11-16")]),  # one whole week
+        ("2026-11-16", "2026-11-21", [_days("2026-11-16", "2026-11-21")]),  # six days
+        ("2026-11-17", "2026-11-23", [_days("2026-11-17", "2026-11-23")]),  # across two weeks
+        ("2026-11-17", "2026-11-17", [_days("2026-11-17", "2026-11-17")]),
+        (
+            "2026-11-15",  # a Sunday, two whole weeks, then a Monday and Tuesday
+            "2026-12-01",
+            [
+                _weeks("2026-11-16", "2026-11-23"),
+                _days("2026-11-15", "2026-11-15"),
+                _days("2026-11-30", "2026-12-01"),
+            ],
+        ),
+        (
+            "2025-11-23",  # a year ending on a Sunday: every week whole but the first day's
+            "2026-11-22",
+            [_weeks("2025-11-24", "2026-11-16"), _days("2025-11-23", "2025-11-23")],
+        ),
+    ],
+)
+def test_a_period_is_its_whole_weeks_and_the_days_either_side(
+    first: str, last: str, expected: list[Span]
+) -> None:
+    found = spans(date.fromisoformat(first), date.fromisoformat(last))
+    assert found == expected
+    covered = [
+        day
+        for span in found
+        for n in range((span.last - span.first).days + (7 if span.weekly else 1))
+        if (day := span.first + timedelta(days=n))
+    ]
+    assert sorted(covered) == [
+        date.fromisoformat(first) + timedelta(days=n)
+        for n in range((date.fromisoformat(last) - date.fromisoformat(first)).days + 1)
+    ], "every day of the period once, and no other"
 
 
 def test_a_custom_period_is_not_named() -> None:
