@@ -55,7 +55,8 @@ def create_app(settings: Settings) -> Flask:
         REMEMBER_COOKIE_DURATION=timedelta(seconds=0),
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the (server-side) session
         # Over HTTPS Flask-WTF would also demand a same-site Referer, but the desk sends
-        # "Referrer-Policy: no-referrer" (SECURITY.md), so browsers send none and every form
+        # "Referrer-Policy: no-referrer" (a referral's URL must not leak to other sites), so
+        # browsers send none and every form
         # would fail. The token, bound to the session, and the SameSite=Strict cookie stand.
         WTF_CSRF_SSL_STRICT=False,
         MAX_CONTENT_LENGTH=1024 * 1024,

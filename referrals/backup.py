@@ -1,4 +1,5 @@
-"""Backups that restore (SECURITY.md 24): ``flask backup create PATH`` and ``backup restore PATH``.
+"""Backups that restore (a backup is only as good as its restore, so each is tried):
+``flask backup create PATH`` and ``backup restore PATH``.
 
 A backup holds the whole database: every table, the sealed identities as ciphertext, the audit
 chain and its triggers, the schema version. It holds **no key**: without the same

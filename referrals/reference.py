@@ -1,4 +1,4 @@
-"""London reference data (ONS local authority codes), from DOMAIN.md."""
+"""London reference data: the 33 local authorities (32 boroughs and the City) by their ONS codes."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Routing rules, deadline policies and school closures as data; referrals with their history
-and message threads; agencies' working hours. Seeds the defaults from DOMAIN.md.
+and message threads; agencies' working hours. Seeds the default rules and deadlines.
 
 Revision ID: 11f14cf120e3
 Revises: 408929807d43
@@ -20,7 +20,7 @@ depends_on = None
 
 
 def _seed_defaults():
-    """Defaults from DOMAIN.md; administrators change them in the desk, with an audit."""
+    """The default rules and deadlines; administrators change them in the desk, with an audit."""
     now = datetime.now(UTC)
     start = date(2025, 11, 7)  # s.49A Domestic Abuse Act 2021 (Operation Encompass) in force
     rules = sa.table(

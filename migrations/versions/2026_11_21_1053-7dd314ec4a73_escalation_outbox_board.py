@@ -1,5 +1,5 @@
 """The escalation ladder (policy, steps, phone chases), the e-mail outbox, the scheduler heartbeat,
-and each referral's escalation columns and desk owner. Seeds the ladder from DOMAIN.md.
+and each referral's escalation columns and desk owner. Seeds the default ladder.
 
 Revision ID: 7dd314ec4a73
 Revises: 11f14cf120e3

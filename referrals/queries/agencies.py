@@ -1,4 +1,5 @@
-"""Agencies the services look up by what they are."""
+"""Agencies the services look up by what they are; the administrators' lists of agencies and
+users."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from sqlalchemy import select
 
 from referrals.extensions import db
 from referrals.models.agency import Agency, AgencyKind
+from referrals.models.user import User
+from referrals.queries.paging import Numbered, numbered
 
 
 def police_desk() -> Agency | None:
@@ -37,3 +40,16 @@ def school_by_urn(urn: str) -> Agency | None:
         select(Agency).where(Agency.school_urn == urn, Agency.kind == AgencyKind.SCHOOL)
     )
     return found
+
+
+def listing(kind: AgencyKind | None, page: int, page_size: int) -> Numbered[Agency]:
+    """Every agency (of one kind, if given), by kind and name, a numbered page at a time."""
+    statement = select(Agency)
+    if kind is not None:
+        statement = statement.where(Agency.kind == kind)
+    return numbered(statement.order_by(Agency.kind, Agency.name, Agency.id), page, page_size)
+
+
+def users(page: int, page_size: int) -> Numbered[User]:
+    """Every user, by role and e-mail address, a numbered page at a time."""
+    return numbered(select(User).order_by(User.role, User.email, User.id), page, page_size)

@@ -1,4 +1,5 @@
-"""Security headers on every response (SECURITY.md 13)."""
+"""Security headers on every response: a strict Content Security Policy, no framing, no
+sniffing, no referrer, HSTS, and no caching of pages that show records."""
 
 from __future__ import annotations
 

@@ -39,6 +39,7 @@ from referrals.models.retention import RetentionReview
 from referrals.models.routing import RoutingChange
 from referrals.queries import incidents as incident_queries
 from referrals.queries import referrals as referral_queries
+from referrals.queries.paging import numbered
 from referrals.runtime import runtime
 from referrals.services import audit, free_text, intake, report_tallies
 from referrals.services.actors import Actor
@@ -105,19 +106,12 @@ class DuePage:
 
 def due(page: int, page_size: int) -> DuePage:
     """The incidents due for review today, the longest-due first, a numbered page at a time."""
-    condition = _due_today()
-    total = db.session.scalar(select(func.count()).select_from(Incident).where(condition)) or 0
-    pages = max(1, -(-total // page_size))
-    page = min(max(page, 1), pages)
-    incidents = list(
-        db.session.scalars(
-            select(Incident)
-            .where(condition)
-            .order_by(Incident.occurred_at, Incident.id)
-            .offset((page - 1) * page_size)
-            .limit(page_size)
-        )
+    found = numbered(
+        select(Incident).where(_due_today()).order_by(Incident.occurred_at, Incident.id),
+        page,
+        page_size,
     )
+    incidents = found.items
     reviewed: dict[int, int] = {}
     if incidents:
         reviewed = dict(
@@ -127,7 +121,7 @@ def due(page: int, page_size: int) -> DuePage:
                 .group_by(RetentionReview.incident_id)
             ).all()
         )
-    return DuePage(incidents, reviewed, total, page, pages)
+    return DuePage(incidents, reviewed, found.total, found.page, found.pages)
 
 
 def due_incident(incident_id: int, *, lock: bool = False) -> Incident:

@@ -9,7 +9,6 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovSelect,
     GovTextInput,
 )
-from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
@@ -19,16 +18,16 @@ from referrals.models.agency import Agency, AgencyKind
 from referrals.models.user import Role, User
 from referrals.queries import agencies as agency_queries
 from referrals.reference import borough_choices
+from referrals.runtime import runtime
 from referrals.security.access import requires
 from referrals.security.passwords import NO_PASSWORD
 from referrals.security.permissions import Permission
 from referrals.services import admin, factors
 from referrals.services.errors import DomainError, InvalidInput
 from referrals.web.forms import attach_errors, error_list, options
-from referrals.web.requests import MAX_PAGE, actor, bounded_int, int_arg
+from referrals.web.requests import MAX_PAGE, actor, bounded_int, enum_arg, int_arg
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-PAGE_SIZE = 50
 
 
 class AgencyForm(FlaskForm):
@@ -121,21 +120,18 @@ def _user_input(form: UserForm) -> admin.UserInput:
 @requires(Permission.MANAGE_AGENCIES)
 def agencies() -> str:
     kind = request.args.get("kind", "")
-    page = int_arg("page", MAX_PAGE) or 1
-    stmt = select(Agency)
-    if kind in {k.value for k in AgencyKind}:
-        stmt = stmt.where(Agency.kind == AgencyKind(kind))
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    rows = db.session.scalars(
-        stmt.order_by(Agency.kind, Agency.name).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
-    ).all()
+    found = agency_queries.listing(
+        enum_arg("kind", AgencyKind),
+        int_arg("page", MAX_PAGE) or 1,
+        runtime().settings.page_size,
+    )
     return render_template(
         "admin/agencies.html",
-        agencies=rows,
+        agencies=found.items,
         kind=kind,
-        page=page,
-        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
-        total=total,
+        page=found.page,
+        pages=found.pages,
+        total=found.total,
         kinds=list(AgencyKind),
     )
 
@@ -182,17 +178,9 @@ def edit_agency(agency_id: int) -> str | Response | tuple[str, int]:
 @bp.route("/users")
 @requires(Permission.MANAGE_USERS)
 def users() -> str:
-    page = int_arg("page", MAX_PAGE) or 1
-    total = db.session.scalar(select(func.count(User.id))) or 0
-    rows = db.session.scalars(
-        select(User).order_by(User.role, User.email).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
-    ).all()
+    found = agency_queries.users(int_arg("page", MAX_PAGE) or 1, runtime().settings.page_size)
     return render_template(
-        "admin/users.html",
-        users=rows,
-        page=page,
-        total=total,
-        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+        "admin/users.html", users=found.items, page=found.page, total=found.total, pages=found.pages
     )
 
 

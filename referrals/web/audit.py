@@ -13,14 +13,14 @@ from referrals.db import text_limit
 from referrals.models.audit import AuditEvent, AuditKind
 from referrals.queries import access
 from referrals.queries import audit as audit_queries
+from referrals.runtime import runtime
 from referrals.security.access import requires
 from referrals.security.permissions import Permission
 from referrals.services import access_reports, audit_anchor
 from referrals.web.downloads import download
-from referrals.web.requests import actor, int_arg
+from referrals.web.requests import actor, enum_arg, int_arg
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
-PAGE_SIZE = 50
 
 
 def _text_arg(name: str, column: object) -> str | None:
@@ -43,19 +43,18 @@ def _date_arg(name: str, errors: dict[str, str]) -> date | None:
 @requires(Permission.VIEW_AUDIT)
 def events() -> tuple[str, int] | str:
     errors: dict[str, str] = {}
-    kind = request.args.get("kind", "")
     filters = audit_queries.AuditFilters(
         record_type=_text_arg("record_type", AuditEvent.record_type),
         record_id=_text_arg("record_id", AuditEvent.record_id),
         actor=_text_arg("actor", AuditEvent.actor_label),
-        kind=AuditKind(kind) if kind in {k.value for k in AuditKind} else None,
+        kind=enum_arg("kind", AuditKind),
         date_from=_date_arg("date_from", errors),
         date_to=_date_arg("date_to", errors),
     )
     before = int_arg("before")
-    rows = audit_queries.events(filters, before_seq=before, page_size=PAGE_SIZE)
-    more = len(rows) > PAGE_SIZE
-    rows = rows[:PAGE_SIZE]
+    rows = audit_queries.events(filters, before_seq=before, page_size=runtime().settings.page_size)
+    more = len(rows) > runtime().settings.page_size
+    rows = rows[: runtime().settings.page_size]
     page = render_template(
         "audit/events.html",
         events=rows,
@@ -159,7 +158,7 @@ def who_saw() -> tuple[str, int] | str:
     page = None
     if subject is not None:
         page = access_reports.who_saw(
-            actor(), subject, before=int_arg("before"), page_size=PAGE_SIZE
+            actor(), subject, before=int_arg("before"), page_size=runtime().settings.page_size
         )
     html = render_template(
         "audit/who_saw.html",
@@ -221,7 +220,7 @@ def user_saw() -> tuple[str, int] | str:
     page = None
     if asked is not None:
         page = access_reports.what_user_saw(
-            actor(), asked, before=int_arg("before"), page_size=PAGE_SIZE
+            actor(), asked, before=int_arg("before"), page_size=runtime().settings.page_size
         )
     html = render_template(
         "audit/user_saw.html",

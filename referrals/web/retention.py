@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 from wtforms import BooleanField, RadioField, TextAreaField
 
 from referrals import clock
+from referrals.runtime import runtime
 from referrals.security.access import requires
 from referrals.security.permissions import Permission
 from referrals.services import retention
@@ -18,7 +19,6 @@ from referrals.web.forms import DayMonthYearField, Radios, attach_errors, error_
 from referrals.web.requests import actor, int_arg
 
 bp = Blueprint("retention", __name__, url_prefix="/retention")
-PAGE_SIZE = 25
 RETAIN, DISPOSE = "retain", "dispose"
 
 
@@ -47,7 +47,7 @@ class ReviewForm(FlaskForm):
 @bp.route("/")
 @requires(Permission.REVIEW_RETENTION)
 def queue() -> str:
-    page = retention.due(int_arg("page") or 1, PAGE_SIZE)
+    page = retention.due(int_arg("page") or 1, runtime().settings.page_size)
     return render_template(
         "retention/queue.html",
         page=page,

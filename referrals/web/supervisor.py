@@ -21,7 +21,7 @@ from referrals.services.errors import InvalidInput, NotFound
 from referrals.web.dispatch import act_on_referral
 from referrals.web.downloads import Row, download
 from referrals.web.forms import london_moment
-from referrals.web.requests import actor, bounded_int, int_arg
+from referrals.web.requests import actor, bounded_int, enum_arg, int_arg
 from referrals.web.supervisor_forms import ExtendForm, ReassignForm
 
 bp = Blueprint("supervisor", __name__, url_prefix="/supervisor")
@@ -59,13 +59,12 @@ def board() -> str:
 
 
 def _board_filters() -> board_queries.BoardFilters:
-    risk = request.args.get("risk", "")
     borough = request.args.get("borough", "")
     return board_queries.BoardFilters(
         agency_id=int_arg("agency"),
         owner_id=int_arg("owner"),
         borough=borough if borough in BOROUGHS else None,
-        risk=RiskGrade(risk) if risk in {g.value for g in RiskGrade} else None,
+        risk=enum_arg("risk", RiskGrade),
     )
 
 

@@ -1,4 +1,4 @@
-"""Backups that restore (referrals/backup.py; SECURITY.md 24): a backup of a working desk,
+"""Backups that restore (referrals/backup.py): a backup of a working desk,
 restored into a fresh database on each engine, verifies its audit chain, opens a sealed
 identity with the same keys, and signs a user in."""
 

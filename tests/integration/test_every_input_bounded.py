@@ -1,4 +1,4 @@
-"""No 500 for any input (SECURITY.md 23), across every route in ``app.url_map`` (web/*.py):
+"""No 500 for any input, across every route in ``app.url_map`` (web/*.py):
 each query parameter the views read, and each form field any page shows, is sent huge,
 negative, non-numeric, oversize and with a NUL byte, as each role and signed out, on both
 engines. Path ids out of range are not found. A missing page and a wrong method render the

@@ -122,6 +122,7 @@ def test_school_sees_the_operation_encompass_minimum_and_nothing_more(world: Wor
 def test_social_care_gets_the_full_notification(world: World) -> None:
     client, _ = world.client(world.csc_user)
     page = client.get(f"/portal/referrals/{world.csc_refs[0]}")
+    assert page.status_code == 200
     for shown in (
         SECRET_SUMMARY,
         "Suspectson",

@@ -1,4 +1,4 @@
-"""A second factor for every account (services/factors.py, web/auth.py; SECURITY.md 6):
+"""A second factor for every account (services/factors.py, web/auth.py):
 enrolment at first sign-in, TOTP accepted once, security keys, recovery codes, nothing
 reachable before the factor, adding and removing methods, an administrator's reset."""
 

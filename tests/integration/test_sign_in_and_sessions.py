@@ -1,4 +1,5 @@
-"""Sign-in, sign-out and server-side session invalidation (SECURITY.md 8)."""
+"""Sign-in, sign-out and server-side session invalidation: a signed-out or ended session is
+refused on the server, whatever the cookie says."""
 
 from __future__ import annotations
 

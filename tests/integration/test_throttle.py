@@ -1,4 +1,4 @@
-"""Throttling guesses (services/throttle.py; SECURITY.md 7): per account and per address, kept
+"""Throttling guesses (services/throttle.py): per account and per address, kept
 in the database, never a global lockout, answered 429 with Retry-After."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The desk refuses to start unsafe (SECURITY.md 11)."""
+"""The desk refuses to start unsafe: no secret keys in production, no debug, no default secrets."""
 
 from __future__ import annotations
 
