@@ -59,6 +59,23 @@ from referrals.services.intake import AdultInput, ChildInput, IncidentInput
 from referrals.synthetic import BOROUGH_WEIGHTS, FAMILY, GIVEN, STREETS
 
 REPEAT_CHANCE = 0.15  # a child seen before, within months (repeat victimisation)
+
+
+@dataclass(frozen=True)
+class Shares:
+    """How often each thing is true of a generated household: one place for the mix."""
+
+    at_school: float = 0.92  # a child of school age on a school's roll in the borough
+    present: float = 0.6  # a child present at the incident
+    lives_there: float = 0.9  # a child living at the address
+    spoken_to: float = 0.4  # a present child spoken to by officers
+    voice: float = 0.3  # a present child's own words recorded
+    home_educated: float = 0.02  # a child of school age on no roll, home educated
+    suspect_named: float = 0.9  # a suspect among the adults
+    suspect_born_known: float = 0.8  # the suspect's date of birth known
+
+
+SHARES = Shares()
 CHILDREN_WEIGHTS = ((1, 45), (2, 30), (3, 17), (4, 8))
 GRADES = ((RiskGrade.STANDARD, 45), (RiskGrade.MEDIUM, 40), (RiskGrade.HIGH, 15))
 # Minutes from receipt to sending: the desk is quick with high risk, slower otherwise; some
@@ -222,7 +239,7 @@ class Generator:
         taken.add((given, family, dob))
         age = (on - dob).days // 365
         urn = ""
-        if 4 <= age <= 17 and rng.random() < 0.92 and self.schools.get(borough):
+        if 4 <= age <= 17 and rng.random() < SHARES.at_school and self.schools.get(borough):
             urn = rng.choice(self.schools[borough]).school_urn or ""
         pool = self.recent_children.setdefault(borough, deque(maxlen=400))
         pool.append((given, family, dob, urn))
@@ -232,24 +249,26 @@ class Generator:
         self, given: str, family: str, dob: date, borough: str, urn: str
     ) -> ChildInput:
         rng = self.rng
-        present = rng.random() < 0.6
+        present = rng.random() < SHARES.present
         return ChildInput(
             given_name=given,
             family_name=family,
             date_of_birth=dob,
             address=f"{rng.randint(1, 200)} {rng.choice(STREETS)}, London",
             borough_code=borough,
-            lives_there=rng.random() < 0.9,
+            lives_there=rng.random() < SHARES.lives_there,
             present=present,
             present_where=rng.choice(("bedroom", "living room", "kitchen", "hallway"))
             if present
             else "",
-            spoken_to=present and rng.random() < 0.4,
+            spoken_to=present and rng.random() < SHARES.spoken_to,
             voice="Said they were scared of the shouting."
-            if present and rng.random() < 0.3
+            if present and rng.random() < SHARES.voice
             else "",
             school_urn=urn,
-            home_educated=not urn and rng.random() < 0.02 and (dob.year < self.end.year - 5),
+            home_educated=not urn
+            and rng.random() < SHARES.home_educated
+            and (dob.year < self.end.year - 5),
             known_to_social_care=rng.choice((True, False, False, None)),
         )
 
@@ -272,13 +291,15 @@ class Generator:
                 phone=f"07700 9{rng.randint(10000, 99999)}",
             )
         ]
-        if rng.random() < 0.9:
+        if rng.random() < SHARES.suspect_named:
             adults.append(
                 AdultInput(
                     role=PersonRole.SUSPECT,
                     given_name=rng.choice(GIVEN),
                     family_name=rng.choice(FAMILY),
-                    date_of_birth=self._dob(on, 19, 60) if rng.random() < 0.8 else None,
+                    date_of_birth=self._dob(on, 19, 60)
+                    if rng.random() < SHARES.suspect_born_known
+                    else None,
                 )
             )
         if len(adults) == 2 and (adults[0].given_name, adults[0].date_of_birth) == (
