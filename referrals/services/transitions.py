@@ -132,6 +132,8 @@ def apply_many(
         .execution_options(synchronize_session=False)
     ).all()
     moved = [candidates[i] for i in sorted(moved_ids)]
+    for referral_id in candidates.keys() - set(moved_ids):
+        db.session.refresh(candidates[referral_id])  # someone moved it first: show where it is
     for referral in moved:
         for key, value in changed.items():
             set_committed_value(referral, key, value)

@@ -14,6 +14,7 @@ from referrals.extensions import db
 from referrals.models.agency import Agency, AgencyKind
 from referrals.models.audit import AuditEvent, AuditKind
 from referrals.models.user import Role, User
+from referrals.runtime import runtime
 from tests.factories import log_incident, sign_in, user_with
 
 NOW = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
@@ -181,11 +182,13 @@ def test_agency_list_is_paginated_and_filtered(app: Flask) -> None:
     with app.app_context():
         from tests.factories import make_agency
 
-        for _ in range(55):
+        size = runtime().settings.page_size  # the page size every list reads
+        for _ in range(size + 5):
             make_agency(kind=AgencyKind.SCHOOL)
         make_agency(kind=AgencyKind.MARAC)
         db.session.commit()
     first = client.get("/admin/agencies")
     assert "Page 1 of 2" in first.text
+    assert first.text.count('/edit">') == size, "one page holds the page size"
     marac = client.get("/admin/agencies?kind=marac")
     assert "MARAC coordinator" in marac.text and "Page 1 of" not in marac.text

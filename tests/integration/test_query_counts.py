@@ -198,7 +198,9 @@ BUDGET = {
     ("school", "/portal/"): 9,
     ("school", "/portal/referrals/{}"): 15,
     ("supervisor", "/supervisor/"): 12,
-    ("supervisor", "/supervisor/reports/"): 11,
+    # A period reads its whole weeks from the roll-ups and each end's days from the daily
+    # tallies: up to three spans of four sums each, whatever the number of rows.
+    ("supervisor", "/supervisor/reports/"): 19,
     ("supervisor", "/retention/"): 5,
     ("auditor", "/audit/access"): 16,
     ("api", "/api/v1/referrals"): 13,

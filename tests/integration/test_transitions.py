@@ -269,3 +269,48 @@ def test_a_partner_of_another_kind_is_refused_a_decision_outside_its_outcomes(
         referral = db.session.get(Referral, rid)
         assert referral is not None and referral.state is ReferralState.ACKNOWLEDGED
         assert referral.clock_due_at is None  # a school has no decision clock
+
+
+def test_a_move_on_many_skips_one_someone_moved_first(app: Flask) -> None:
+    """``apply_many`` (a partner opening an incident's referrals together): a referral another
+    session moved since this one read it is left as that session left it, shown where it now
+    is, with no history row or webhook of this session's; the others move."""
+    clock.freeze(NOW)
+    front_doors(app, LAMBETH)
+    incident = log_incident(app, children=[child(given_name="Ari"), child(given_name="Blair")])
+    ids = [
+        r
+        for r in send_incident(app, incident)
+        if _agency_kind(app, r) is AgencyKind.CHILDRENS_SOCIAL_CARE
+    ]
+    assert len(ids) == 2
+    with app.app_context():
+        first, second = (db.session.get(Referral, i) for i in ids)
+        assert first is not None and second is not None
+        # Another session viewed the second one after this session read it.
+        db.session.execute(
+            update(Referral)
+            .where(Referral.id == second.id)
+            .values(state=ReferralState.VIEWED, version=Referral.version + 1)
+            .execution_options(synchronize_session=False)
+        )
+        assert second.state is ReferralState.SENT  # what this session read
+        actor = Actor(user_id=None, label="partner", role=Role.PARTNER, agency_id=first.agency_id)
+        moved = transitions.apply_many(
+            actor, [first, second], Transition.VIEW, values={"viewed_at": clock.now()}
+        )
+        assert moved == [first]
+        assert first.state is ReferralState.VIEWED
+        assert second.state is ReferralState.VIEWED  # refreshed from the row, as it stands
+        viewed = db.session.scalars(
+            select(ReferralEvent.referral_id).where(ReferralEvent.action == "viewed")
+        ).all()
+        assert viewed == [first.id]
+        db.session.rollback()
+
+
+def _agency_kind(app: Flask, referral_id: int) -> AgencyKind:
+    with app.app_context():
+        referral = db.session.get(Referral, referral_id)
+        assert referral is not None
+        return referral.agency.kind
