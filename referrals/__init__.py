@@ -6,11 +6,9 @@ import logging
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from flask import Flask, g, render_template, request
-from flask_wtf.csrf import CSRFError
+from flask import Flask, g, render_template
 from jinja2 import ChainableUndefined, ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from sqlalchemy.exc import SQLAlchemyError
-from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
@@ -43,25 +41,7 @@ def create_app(settings: Settings) -> Flask:
         static_folder=str(ROOT / "static"),
         instance_path=str(settings.instance_path),
     )
-    app.config.update(
-        SECRET_KEY=settings.secret_key,
-        SQLALCHEMY_DATABASE_URI=settings.database_url,
-        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Strict",
-        SESSION_COOKIE_SECURE=settings.is_production,
-        SESSION_COOKIE_NAME="referral_desk_session",
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_absolute_hours),
-        REMEMBER_COOKIE_DURATION=timedelta(seconds=0),
-        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the (server-side) session
-        # Over HTTPS Flask-WTF would also demand a same-site Referer, but the desk sends
-        # "Referrer-Policy: no-referrer" (a referral's URL must not leak to other sites), so
-        # browsers send none and every form
-        # would fail. The token, bound to the session, and the SameSite=Strict cookie stand.
-        WTF_CSRF_SSL_STRICT=False,
-        MAX_CONTENT_LENGTH=1024 * 1024,
-        TESTING=settings.environment == "test",
-    )
+    app.config.update(_flask_config(settings))
     app.extensions[EXTENSION_KEY] = Runtime(
         settings=settings,
         keyring=Keyring(active_id=settings.active_key_id, keys=settings.encryption_keys),
@@ -94,13 +74,36 @@ def create_app(settings: Settings) -> Flask:
     _register_sessions()
     _register_blueprints(app)
     _register_request_cycle(app)
-    _register_errors(app, settings)
+    _register_errors(app)
     _register_templates(app)
 
     from referrals import cli
 
     cli.register(app)
     return app
+
+
+def _flask_config(settings: Settings) -> dict[str, object]:
+    """Flask's and its extensions' settings, from the desk's."""
+    return dict(
+        SECRET_KEY=settings.secret_key,
+        SQLALCHEMY_DATABASE_URI=settings.database_url,
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+        SESSION_COOKIE_SECURE=settings.is_production,
+        SESSION_COOKIE_NAME="referral_desk_session",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_absolute_hours),
+        REMEMBER_COOKIE_DURATION=timedelta(seconds=0),
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the (server-side) session
+        # Over HTTPS Flask-WTF would also demand a same-site Referer, but the desk sends
+        # "Referrer-Policy: no-referrer" (a referral's URL must not leak to other sites), so
+        # browsers send none and every form would fail. The token, bound to the session, and
+        # the SameSite=Strict cookie stand.
+        WTF_CSRF_SSL_STRICT=False,
+        MAX_CONTENT_LENGTH=1024 * 1024,
+        TESTING=settings.environment == "test",
+    )
 
 
 def _register_sessions() -> None:
@@ -181,94 +184,10 @@ def _register_request_cycle(app: Flask) -> None:
         return headers.apply(response)
 
 
-PLAIN_HTTP = (
-    "This address uses plain HTTP, so your browser will not keep the sign-in cookie and nothing "
-    "can be submitted. Use the desk's https:// address. If HTTPS ends at a proxy or load "
-    "balancer in front of the desk, its administrator sets TRUSTED_PROXIES to the number of "
-    "proxies so that the desk can see the original request was secure."
-)
+def _register_errors(app: Flask) -> None:
+    from referrals.web import errors
 
-
-def _register_errors(app: Flask, settings: Settings) -> None:
-    from referrals.api.problems import from_schema, is_api_request, problem
-    from referrals.services import throttle
-
-    messages = {
-        400: (
-            "Something in the request was not valid",
-            "Go back, check what you entered and try again.",
-        ),
-        403: (
-            "You do not have access to this page",
-            "If you think you should, ask your administrator.",
-        ),
-        404: ("Page not found", "The page or record does not exist, or is not available to you."),
-        405: (
-            "That action is not allowed here",
-            "Use the buttons on the page rather than the address bar.",
-        ),
-        413: ("The request was too large", "Send less at once and try again."),
-    }
-
-    @app.errorhandler(CSRFError)
-    def csrf_error(error: CSRFError) -> tuple[str, int]:
-        db.session.rollback()  # never on the API: its blueprint is exempt (bearer tokens)
-        if settings.is_production and not request.is_secure:
-            return render_template(
-                "errors/error.html",
-                title="The desk must be reached over HTTPS",
-                body=PLAIN_HTTP,
-            ), 400
-        return render_template(
-            "errors/error.html",
-            title="Your form could not be checked",
-            body="The page had expired or came from elsewhere. Nothing was saved. "
-            "Go back, reload the page and submit it again.",
-        ), 400
-
-    @app.errorhandler(throttle.Throttled)
-    def throttled(error: throttle.Throttled) -> Response:
-        g.commit_despite_error = True  # the refusal is audited
-        if is_api_request():
-            retry = {"Retry-After": str(error.retry_after)}
-            return problem(429, str(error), headers=retry)
-        response = Response(
-            render_template("errors/error.html", title="Too many attempts", body=str(error)),
-            status=429,
-            mimetype="text/html",
-        )
-        response.headers["Retry-After"] = str(error.retry_after)
-        return response
-
-    @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> tuple[str, int] | HTTPException | Response:
-        code = error.code or 500
-        if is_api_request():
-            db.session.rollback()
-            parsed = (getattr(error, "data", None) or {}).get("messages")
-            errors = None
-            if isinstance(parsed, dict):  # webargs: {"json": {...}} or {"query": {...}}
-                errors = [e for where in parsed.values() for e in from_schema(where)]
-            headers = {k: v for k, v in error.get_headers() if k in ("Allow", "Retry-After")}
-            detail = "The input is not valid" if parsed else error.description
-            return problem(code, detail, errors=errors, headers=headers)
-        if code not in messages:
-            return error
-        db.session.rollback()
-        title, body = messages[code]
-        return render_template("errors/error.html", title=title, body=body), code
-
-    @app.errorhandler(Exception)
-    def unexpected(error: Exception) -> tuple[str, int] | Response:
-        db.session.rollback()
-        log.exception("unhandled error on %s %s", request.method, request.path)
-        if is_api_request():
-            return problem(500, "Nothing was saved. Try again; if it happens again, tell us.")
-        return render_template(
-            "errors/error.html",
-            title="Sorry, there is a problem with the desk",
-            body="Nothing was saved. Try again; if it happens again, tell your administrator.",
-        ), 500
+    errors.register(app)
 
 
 def _register_templates(app: Flask) -> None:

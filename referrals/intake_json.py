@@ -118,44 +118,8 @@ def parse_notification(obj: Any) -> tuple[IncidentInput, dict[str, str]]:
     if not isinstance(risk, dict):
         r.errors["risk"] = "risk must be an object with actuarial, judgement and rationale"
         risk = {}
-    roles = {role.value for role in ADULT_ROLES}
-    adults = []
-    for i, a in enumerate(r.items(obj, "adults")):
-        role = r.text(a, "role", f"adults-{i}-role")
-        if role and role not in roles:
-            r.errors[f"adults-{i}-role"] = "role must be victim, suspect or other_adult"
-        adults.append(
-            AdultInput(
-                role=PersonRole(role) if role in roles else None,
-                given_name=r.text(a, "given_name", f"adults-{i}-given_name"),
-                family_name=r.text(a, "family_name", f"adults-{i}-family_name"),
-                date_of_birth=r.day(a, "date_of_birth", f"adults-{i}-date_of_birth"),
-                address=r.text(a, "address", f"adults-{i}-address"),
-                phone=r.text(a, "phone", f"adults-{i}-phone"),
-            )
-        )
-    children = []
-    for i, c in enumerate(r.items(obj, "children")):
-        p = f"children-{i}"
-        children.append(
-            ChildInput(
-                given_name=r.text(c, "given_name", f"{p}-given_name"),
-                family_name=r.text(c, "family_name", f"{p}-family_name"),
-                date_of_birth=r.day(c, "date_of_birth", f"{p}-date_of_birth"),
-                address=r.text(c, "address", f"{p}-address"),
-                borough_code=r.text(c, "borough", f"{p}-borough"),
-                lives_there=r.boolean(c, "lives_there", f"{p}-lives_there"),
-                present=r.boolean(c, "present", f"{p}-present"),
-                present_where=r.text(c, "present_where", f"{p}-present_where"),
-                spoken_to=r.boolean(c, "spoken_to", f"{p}-spoken_to"),
-                voice=r.text(c, "voice", f"{p}-voice"),
-                school_urn=r.text(c, "school_urn", f"{p}-school_urn"),
-                home_educated=bool(r.boolean(c, "home_educated", f"{p}-home_educated")),
-                known_to_social_care=r.boolean(
-                    c, "known_to_social_care", f"{p}-known_to_social_care"
-                ),
-            )
-        )
+    adults = [_adult(r, a, f"adults-{i}") for i, a in enumerate(r.items(obj, "adults"))]
+    children = [_child(r, c, f"children-{i}") for i, c in enumerate(r.items(obj, "children"))]
     data = IncidentInput(
         submission_key=notification_key(obj),
         police_reference=r.text(obj, "police_reference", "police_reference"),
@@ -173,3 +137,38 @@ def parse_notification(obj: Any) -> tuple[IncidentInput, dict[str, str]]:
         duplicate_reason=r.text(obj, "duplicate_reason", "duplicate_reason"),
     )
     return data, r.errors
+
+
+ROLES = {role.value for role in ADULT_ROLES}
+
+
+def _adult(r: _Reader, a: Any, p: str) -> AdultInput:
+    role = r.text(a, "role", f"{p}-role")
+    if role and role not in ROLES:
+        r.errors[f"{p}-role"] = "role must be victim, suspect or other_adult"
+    return AdultInput(
+        role=PersonRole(role) if role in ROLES else None,
+        given_name=r.text(a, "given_name", f"{p}-given_name"),
+        family_name=r.text(a, "family_name", f"{p}-family_name"),
+        date_of_birth=r.day(a, "date_of_birth", f"{p}-date_of_birth"),
+        address=r.text(a, "address", f"{p}-address"),
+        phone=r.text(a, "phone", f"{p}-phone"),
+    )
+
+
+def _child(r: _Reader, c: Any, p: str) -> ChildInput:
+    return ChildInput(
+        given_name=r.text(c, "given_name", f"{p}-given_name"),
+        family_name=r.text(c, "family_name", f"{p}-family_name"),
+        date_of_birth=r.day(c, "date_of_birth", f"{p}-date_of_birth"),
+        address=r.text(c, "address", f"{p}-address"),
+        borough_code=r.text(c, "borough", f"{p}-borough"),
+        lives_there=r.boolean(c, "lives_there", f"{p}-lives_there"),
+        present=r.boolean(c, "present", f"{p}-present"),
+        present_where=r.text(c, "present_where", f"{p}-present_where"),
+        spoken_to=r.boolean(c, "spoken_to", f"{p}-spoken_to"),
+        voice=r.text(c, "voice", f"{p}-voice"),
+        school_urn=r.text(c, "school_urn", f"{p}-school_urn"),
+        home_educated=bool(r.boolean(c, "home_educated", f"{p}-home_educated")),
+        known_to_social_care=r.boolean(c, "known_to_social_care", f"{p}-known_to_social_care"),
+    )

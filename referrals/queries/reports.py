@@ -31,6 +31,7 @@ from referrals.models.report import (
     report_desk_days,
     report_weeks,
 )
+from referrals.narrowing import given
 from referrals.profiles import PROFILES
 from referrals.reference import BOROUGHS
 from referrals.services import report_tallies
@@ -323,10 +324,10 @@ def _stored_answers(filters: ReportFilters) -> Counter[tuple[str, str]]:
 def _one_school(filters: ReportFilters) -> tuple[Grouped, Counter[tuple[str, str]]]:
     """A school's figures, counted from its own referrals (the tallies keep schools per
     borough), by the same rules as the tallies."""
-    assert filters.agency is not None
+    agency = given(filters.agency, "agency")
     start, end = clock.day_bounds(filters.first, filters.last)
     statement = report_tallies.referral_facts().where(
-        Referral.agency_id == filters.agency.id, Referral.sent_at >= start, Referral.sent_at < end
+        Referral.agency_id == agency.id, Referral.sent_at >= start, Referral.sent_at < end
     )
     if filters.risk:
         statement = statement.where(Incident.risk_grade == filters.risk)

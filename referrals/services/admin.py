@@ -13,6 +13,7 @@ from referrals.extensions import db
 from referrals.models.agency import Agency, AgencyKind
 from referrals.models.audit import AuditKind
 from referrals.models.user import Role, TokenPurpose, User
+from referrals.narrowing import given
 from referrals.profiles import profile
 from referrals.reference import BOROUGHS
 from referrals.security import passwords
@@ -153,16 +154,15 @@ def _clock_time(text: str) -> time | None:
 
 
 def _apply_agency(agency: Agency, data: AgencyInput) -> None:
-    assert data.kind is not None
     agency.code = data.code.strip().upper()
     agency.name = data.name.strip()
-    agency.kind = data.kind
+    agency.kind = given(data.kind, "kind")
     agency.borough_code = data.borough_code or None
-    agency.school_urn = data.school_urn.strip() if data.kind is AgencyKind.SCHOOL else None
+    agency.school_urn = data.school_urn.strip() if agency.kind is AgencyKind.SCHOOL else None
     agency.notice_email = data.notice_email.strip().lower() or None
     agency.duty_manager_email = data.duty_manager_email.strip().lower() or None
     agency.active = data.active
-    defaults = profile(data.kind)
+    defaults = profile(agency.kind)
     agency.work_start = _clock_time(data.work_start) or defaults.work_start
     agency.work_end = _clock_time(data.work_end) or defaults.work_end
     agency.school_day_start = _clock_time(data.school_day_start) if data.school_day_start else None
@@ -262,12 +262,11 @@ def create_user(actor: Actor, data: UserInput, password: str | None) -> User:
             errors["password"] = str(exc)
     if errors:
         raise InvalidInput(errors)
-    assert data.role is not None
     user = User(
         email=auth.normalise_email(data.email),
         display_name=data.display_name.strip(),
         password_hash=passwords.hash_password(password) if password else passwords.NO_PASSWORD,
-        role=data.role,
+        role=given(data.role, "role"),
         agency_id=data.agency_id,
         active=data.active,
     )
@@ -313,16 +312,16 @@ def update_user(actor: Actor, user: User, data: UserInput) -> User:
     errors = _validate_user(data, user)
     if errors:
         raise InvalidInput(errors)
-    assert data.role is not None
+    role = given(data.role, "role")
     access_changed = (
-        user.role is not data.role
+        user.role is not role
         or user.agency_id != data.agency_id
         or (user.active and not data.active)
         or auth.normalise_email(data.email) != user.email
     )
     user.email = auth.normalise_email(data.email)
     user.display_name = data.display_name.strip()
-    user.role = data.role
+    user.role = role
     user.agency_id = data.agency_id
     user.active = data.active
     db.session.flush()

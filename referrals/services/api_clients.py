@@ -49,31 +49,10 @@ def create(
     token: str | None = None,
 ) -> Created:
     """A new client and its token. ``token``: a fixed one, for the synthetic demo only."""
-    errors: dict[str, str] = {}
     name = name.strip()
-    if not name:
-        errors["name"] = "Enter a name for the client"
-    elif free_text.SINGLE_LINE_CONTROL.search(name):
-        errors["name"] = "Remove the control characters from the name"
-    elif len(name) > text_limit(ApiClient.name):
-        errors["name"] = f"The name must be {text_limit(ApiClient.name)} characters or fewer"
-    elif db.session.scalar(select(ApiClient.id).where(ApiClient.name == name)) is not None:
-        errors["name"] = "A client with this name exists already"
-    if kind is None:
-        errors["kind"] = "Choose what kind of client this is"
     agency = db.session.get(Agency, agency_id) if agency_id else None
-    if kind is ApiClientKind.PARTNER and (agency is None or agency.kind is AgencyKind.POLICE_DESK):
-        errors["agency"] = "Choose the partner agency the client acts for"
     chosen = {s for s in scopes if s}
-    allowed = {s.value for s in kind.scopes} if kind else set()
-    if kind is not None and not chosen:
-        errors["scopes"] = "Choose at least one scope"
-    elif kind is not None and not chosen <= allowed:
-        errors["scopes"] = f"A {kind.label.lower()} client may hold only: " + ", ".join(
-            sorted(allowed)
-        )
-    if expires_at is not None and expires_at <= clock.now():
-        errors["expires"] = "The expiry date must be in the future"
+    errors = _problems(name, kind, agency, chosen, expires_at)
     if errors or kind is None:
         raise InvalidInput(errors)
     token = token or TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -98,6 +77,39 @@ def create(
         detail={"kind": kind.value, "scopes": client.scopes, "agency_id": client.agency_id},
     )
     return Created(client, token)
+
+
+def _problems(
+    name: str,
+    kind: ApiClientKind | None,
+    agency: Agency | None,
+    chosen: set[str],
+    expires_at: datetime | None,
+) -> dict[str, str]:
+    """What is wrong with a new client, per field."""
+    errors: dict[str, str] = {}
+    if not name:
+        errors["name"] = "Enter a name for the client"
+    elif free_text.SINGLE_LINE_CONTROL.search(name):
+        errors["name"] = "Remove the control characters from the name"
+    elif len(name) > text_limit(ApiClient.name):
+        errors["name"] = f"The name must be {text_limit(ApiClient.name)} characters or fewer"
+    elif db.session.scalar(select(ApiClient.id).where(ApiClient.name == name)) is not None:
+        errors["name"] = "A client with this name exists already"
+    if kind is None:
+        errors["kind"] = "Choose what kind of client this is"
+    if kind is ApiClientKind.PARTNER and (agency is None or agency.kind is AgencyKind.POLICE_DESK):
+        errors["agency"] = "Choose the partner agency the client acts for"
+    allowed = {s.value for s in kind.scopes} if kind else set()
+    if kind is not None and not chosen:
+        errors["scopes"] = "Choose at least one scope"
+    elif kind is not None and not chosen <= allowed:
+        errors["scopes"] = f"A {kind.label.lower()} client may hold only: " + ", ".join(
+            sorted(allowed)
+        )
+    if expires_at is not None and expires_at <= clock.now():
+        errors["expires"] = "The expiry date must be in the future"
+    return errors
 
 
 def revoke(actor: Actor, client_id: int) -> ApiClient:

@@ -17,6 +17,7 @@ from referrals.models.calendar import ClosureKind, SchoolClosure
 from referrals.models.deadlines import DeadlineClock, DeadlinePolicy
 from referrals.models.incident import RiskGrade
 from referrals.models.routing import RoutingRule
+from referrals.narrowing import given
 from referrals.reference import BOROUGHS
 from referrals.services import audit
 from referrals.services.actors import Actor
@@ -44,14 +45,10 @@ def update_rule(
     rule = db.session.get(RoutingRule, rule_id)
     if rule is None:
         raise NotFound("No such rule")
-    errors: dict[str, str] = {}
     if effective_from is None:
-        errors["effective_from"] = "Enter the date the rule applies from"
-    elif effective_to is not None and effective_to < effective_from:
-        errors["effective_to"] = "The end date must be on or after the start date"
-    if errors:
-        raise InvalidInput(errors)
-    assert effective_from is not None
+        raise InvalidInput({"effective_from": "Enter the date the rule applies from"})
+    if effective_to is not None and effective_to < effective_from:
+        raise InvalidInput({"effective_to": "The end date must be on or after the start date"})
     before = {
         "active": rule.active,
         "from": rule.effective_from.isoformat(),
@@ -189,13 +186,13 @@ def add_closure(actor: Actor, data: ClosureInput) -> SchoolClosure:
         errors["label"] = f"Enter a label of up to {limit} characters, like Autumn half-term"
     if errors:
         raise InvalidInput(errors)
-    assert data.kind and data.starts_on and data.ends_on
+    starts_on, ends_on = given(data.starts_on, "starts_on"), given(data.ends_on, "ends_on")
     closure = SchoolClosure(
         borough_code=data.borough_code or None,
         school_id=school.id if school else None,
-        kind=data.kind,
-        starts_on=data.starts_on,
-        ends_on=data.ends_on,
+        kind=given(data.kind, "kind"),
+        starts_on=starts_on,
+        ends_on=ends_on,
         label=label,
     )
     db.session.add(closure)
@@ -209,9 +206,9 @@ def add_closure(actor: Actor, data: ClosureInput) -> SchoolClosure:
         detail={
             "borough": closure.borough_code,
             "school": urn or None,
-            "from": data.starts_on.isoformat(),
-            "to": data.ends_on.isoformat(),
-            "kind": data.kind.value,
+            "from": starts_on.isoformat(),
+            "to": ends_on.isoformat(),
+            "kind": closure.kind.value,
         },
     )
     return closure

@@ -41,6 +41,7 @@ from referrals.models.person import Person, PersonKind
 from referrals.models.referral import Referral, ReferralEvent, ReferralNameToken
 from referrals.models.routing import RoutingRule, RuleCode
 from referrals.models.user import Role, User
+from referrals.narrowing import given
 from referrals.runtime import runtime
 from referrals.services import (
     deadlines,
@@ -364,10 +365,9 @@ class Generator:
     # --- through the desk's rules ----------------------------------------------------------------
 
     def desk_clocks(self, data: IncidentInput) -> dict[str, datetime | None]:
-        assert data.received_at and data.risk_actuarial
         return intake.desk_clocks(
-            data.risk_actuarial,
-            data.received_at,
+            given(data.risk_actuarial, "risk_actuarial"),
+            given(data.received_at, "received_at"),
             intake.schools_of(data, self.by_urn),
             self.book,
             self.desk,
@@ -377,12 +377,13 @@ class Generator:
     def plan(self, data: IncidentInput, sent: datetime, pseudonyms_: list[str]) -> list[Planned]:
         """The referrals the routing rules in force on the day of sending make for this
         incident, with their clocks: what :func:`referrals.services.routing.send` would make."""
-        assert data.received_at and data.risk_actuarial
+        received = given(data.received_at, "received_at")
+        risk = given(data.risk_actuarial, "risk_actuarial")
         people: list[tuple[PersonRole, AdultInput | ChildInput]] = [
             *((a.role or PersonRole.OTHER_ADULT, a) for a in data.adults),
             *((PersonRole.CHILD, c) for c in data.children),
         ]
-        on = clock.to_london(data.occurred_at or data.received_at).date()
+        on = clock.to_london(data.occurred_at or received).date()
         subjects = [
             routing.Subject(
                 key=position,
@@ -400,7 +401,7 @@ class Generator:
         found, _warnings = routing.routes(
             subjects,
             borough=data.borough_code,
-            risk=data.risk_actuarial,
+            risk=risk,
             rules=routing.rules_in_force(self.rule_rows, clock.to_london(sent).date()),
             front_doors=self.front_door,
             maracs=self.marac,
@@ -414,8 +415,8 @@ class Generator:
                     self.book,
                     self.ladders,
                     route.agency,
-                    data.risk_actuarial,
-                    data.received_at,
+                    risk,
+                    received,
                     sent,
                     self._calendars(route.agency),
                 ),
@@ -454,19 +455,19 @@ class Generator:
         errors, _ = intake.validate(data, known_schools=self.by_urn)
         if errors:
             raise ValueError(f"generated an invalid incident: {errors}")
-        assert data.occurred_at and data.received_at and data.risk_actuarial
+        occurred = given(data.occurred_at, "occurred_at")
         iid = self.ids.next("incidents")
-        grade = data.risk_actuarial
-        received = data.received_at
+        grade = given(data.risk_actuarial, "risk_actuarial")
+        received = given(data.received_at, "received_at")
         low, high = SEND_DELAY[grade]
         sent = min(received + timedelta(minutes=self.rng.randint(low, high)), now)
         desk = self.desk_clocks(data)
-        triage_due, share_by = desk["triage_due_at"], desk["share_by_at"]
-        assert triage_due is not None
+        triage_due = given(desk["triage_due_at"], "triage_due_at")
+        share_by = desk["share_by_at"]
         incident = {
             "id": iid,
             "police_reference": data.police_reference,
-            "occurred_at": data.occurred_at,
+            "occurred_at": occurred,
             "received_at": received,
             "borough_code": data.borough_code,
             "location_sealed_id": self._seal(rows, "incident.location", data.location, now),
@@ -491,7 +492,7 @@ class Generator:
         }
         rows["incidents"].append(incident)
         report.incidents += 1
-        on = clock.to_london(data.occurred_at).date()
+        on = clock.to_london(occurred).date()
         self.in_incident = set()
         people_before = len(rows["people"])
         people: list[tuple[PersonRole, AdultInput | ChildInput]] = [
@@ -649,17 +650,17 @@ class Generator:
     ) -> tuple[int, str]:
         """The person (found by pseudonym or new) and their part in this incident: the link's
         id and the person's pseudonym."""
-        assert data.occurred_at and data.received_at
-        received = data.received_at
+        occurred = given(data.occurred_at, "occurred_at")
+        received = given(data.received_at, "received_at")
         child = person if isinstance(person, ChildInput) else None
         kind = PersonKind.CHILD if child else PersonKind.ADULT
         pid, pseudonym, matched = self._person(
             kind, person.given_name, person.family_name, person.date_of_birth, rows, received
         )
         seen = self.history.setdefault(pid, deque(maxlen=20))
-        window = data.occurred_at - intake.SEEN_BEFORE_WINDOW
-        seen_before = sum(1 for t in seen if window <= t < data.occurred_at)
-        seen.append(data.occurred_at)
+        window = occurred - intake.SEEN_BEFORE_WINDOW
+        seen_before = sum(1 for t in seen if window <= t < occurred)
+        seen.append(occurred)
         if matched:
             audit_row(
                 rows,

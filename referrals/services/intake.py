@@ -30,6 +30,7 @@ from referrals.models.incident import (
     RiskGrade,
 )
 from referrals.models.person import Person, PersonKind
+from referrals.narrowing import given
 from referrals.reference import BOROUGHS
 from referrals.runtime import runtime
 from referrals.services import audit, deadlines, free_text, identity_store, pseudonyms
@@ -501,17 +502,18 @@ def log_incident(actor: Actor, data: IncidentInput) -> tuple[Incident, bool]:
 def _claim(actor: Actor, data: IncidentInput, schools: dict[str, Agency]) -> tuple[Incident, bool]:
     """The incident row, claimed by its submission key before anything else is written; a
     concurrent submission of the same form that won the race answers instead."""
-    assert data.occurred_at and data.received_at and data.risk_actuarial  # validated
-    grade = data.risk_judgement or data.risk_actuarial
+    received_at = given(data.received_at, "received_at")
+    risk_actuarial = given(data.risk_actuarial, "risk_actuarial")
+    grade = data.risk_judgement or risk_actuarial
     incident = Incident(
-        **desk_clocks(grade, data.received_at, schools_of(data, schools)),
+        **desk_clocks(grade, received_at, schools_of(data, schools)),
         police_reference=data.police_reference.strip().upper(),
-        occurred_at=data.occurred_at,
-        received_at=data.received_at,
+        occurred_at=given(data.occurred_at, "occurred_at"),
+        received_at=received_at,
         borough_code=data.borough_code,
         location_sealed_id=identity_store.seal("incident.location", data.location.strip()).id,
         summary_sealed_id=identity_store.seal("incident.summary", data.summary.strip()).id,
-        risk_actuarial=data.risk_actuarial,
+        risk_actuarial=risk_actuarial,
         risk_judgement=data.risk_judgement,
         risk_rationale_sealed_id=_sealed_id("incident.risk_rationale", data.risk_rationale),
         risk_grade=grade,

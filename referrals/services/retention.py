@@ -37,6 +37,7 @@ from referrals.models.person import Person
 from referrals.models.referral import Referral, ReferralEvent, ReferralMessage, ReferralNameToken
 from referrals.models.retention import RetentionReview
 from referrals.models.routing import RoutingChange
+from referrals.narrowing import given
 from referrals.queries import incidents as incident_queries
 from referrals.queries import referrals as referral_queries
 from referrals.queries.paging import numbered
@@ -147,8 +148,7 @@ def open_for_review(actor: Actor, incident_id: int) -> Review:
     """An incident due for review as its reviewer sees it; each showing is a consultation.
     Raises :class:`NotFound` for one that does not exist or is not due."""
     due_incident(incident_id)
-    incident = incident_queries.incident_with_people(incident_id)
-    assert incident is not None  # found due in this transaction
+    incident = given(incident_queries.incident_with_people(incident_id), "incident")
     audit.record(
         actor, AuditKind.CONSULTATION, "incident.retention_reviewed", "incident", incident_id
     )
@@ -184,7 +184,7 @@ def retain(actor: Actor, incident_id: int, rationale: str, next_review_on: date 
         errors["next_review_on"] = "The next review must be after today"
     if errors:
         raise InvalidInput(errors)
-    assert next_review_on is not None
+    next_review_on = given(next_review_on, "next_review_on")
     incident = due_incident(incident_id, lock=True)
     incident.review_on = next_review_on
     db.session.add(

@@ -77,7 +77,7 @@ class ApiClientForm(FlaskForm):
 @requires(Permission.MANAGE_API_CLIENTS)
 def index() -> str:
     return render_template(
-        "admin/api_clients.html",
+        "api_clients/index.html",
         clients=api_clients.listed(),
         failed=board.failed_email(webhooks=True),
         now=clock.now(),
@@ -105,9 +105,9 @@ def new() -> str | tuple[str, int]:
         except InvalidInput as invalid:
             attach_errors(form, invalid.errors, {"expires": "expires"})
         else:
-            return render_template("admin/api_client_token.html", made=made)
+            return render_template("api_clients/token.html", made=made)
     errors = error_list(form)
-    page = render_template("admin/api_client_form.html", form=form, errors=errors)
+    page = render_template("api_clients/form.html", form=form, errors=errors)
     return (page, 400) if errors else page
 
 

@@ -26,6 +26,7 @@ from wtforms import EmailField, HiddenField, PasswordField, StringField
 from wtforms.validators import InputRequired, Length
 
 from referrals.models.user import FactorKind, Stage, TokenPurpose
+from referrals.narrowing import given
 from referrals.runtime import runtime
 from referrals.security.access import before_factor, public, requires, safe_next
 from referrals.security.passwords import MAX_LENGTH, PasswordPolicyError
@@ -144,9 +145,7 @@ def _signed_in(token: str) -> None:
     session.clear()
     if after:
         session[AFTER_SIGN_IN] = after
-    principal = auth.load_principal(token)
-    assert principal is not None
-    login_user(principal)
+    login_user(given(auth.load_principal(token), "the session just started"))
 
 
 def _onward() -> Response:

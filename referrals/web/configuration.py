@@ -100,7 +100,7 @@ def _page(template: str, form: FlaskForm, **context: object) -> str | tuple[str,
 @requires(Permission.MANAGE_ROUTING)
 def rules() -> str:
     rows = db.session.scalars(select(RoutingRule).order_by(RoutingRule.id)).all()
-    return render_template("admin/rules.html", rules=rows)
+    return render_template("configuration/rules.html", rules=rows)
 
 
 @bp.route("/routing-rules/<id:rule_id>/edit", methods=["GET", "POST"])
@@ -124,7 +124,7 @@ def edit_rule(rule_id: int) -> str | Response | tuple[str, int]:
             else:
                 flash("Routing rule saved. It applies to incidents routed from now on.")
                 return redirect(url_for("configuration.rules"))
-    return _page("admin/rule_form.html", form, rule=rule)
+    return _page("configuration/rule_form.html", form, rule=rule)
 
 
 @bp.route("/deadlines", methods=["GET", "POST"])
@@ -156,7 +156,7 @@ def deadlines() -> str | Response | tuple[str, int]:
             DeadlinePolicy.agency_kind, DeadlinePolicy.clock, DeadlinePolicy.effective_from.desc()
         )
     ).all()
-    return _page("admin/deadlines.html", form, policies=policies)
+    return _page("configuration/deadlines.html", form, policies=policies)
 
 
 @bp.route("/closures", methods=["GET", "POST"])
@@ -189,7 +189,7 @@ def closures() -> str | Response | tuple[str, int]:
         .order_by(SchoolClosure.starts_on.desc())
         .limit(200)
     ).all()
-    return _page("admin/closures.html", form, closures=rows)
+    return _page("configuration/closures.html", form, closures=rows)
 
 
 @bp.route("/closures/<id:closure_id>/remove", methods=["POST"])
