@@ -6,7 +6,9 @@ the real app (Flask's test client, signed in as a real user): the desk queue, an
 a partner's inbox, the supervisor's board, intake of one incident with three children, the
 overdue sweep with 100 newly overdue referrals, and ``audit verify`` throughput. Beside each page
 it times a baseline: a bare route rendering the same layout with no database and no access
-checks. It prints a table and writes ``bench/results/latest.json``.
+checks; and the sign-in page, the floor of a real page, beside the same page served by a plain
+Flask application with the same templates (``bench/plain.py``). It prints a table and writes
+``bench/results/latest.json``.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ import pyotp
 import sqlalchemy as sa
 from flask import Flask, render_template_string
 
+from bench.plain import plain_app
 from config import Settings, generate_keys
 from referrals import clock, create_app
 from referrals.extensions import db
@@ -370,7 +373,10 @@ def run_engine(engine: str, url: str) -> list[dict[str, Any]]:
             "baseline_ratio": 1.0,
         },
     ]
+    plain = plain_app().test_client()
     for name, client, url_ in (
+        ("sign-in page", anonymous, "/sign-in"),
+        ("sign-in page, plain Flask (bench/plain.py)", plain, "/sign-in"),
         ("desk queue", desk, "/desk/"),
         ("incident page", desk, f"/desk/incidents/{recent}"),
         ("intake form (GET)", desk, "/desk/incidents/new"),

@@ -39,13 +39,18 @@ def enum_arg(name: str, enum_cls: type[E]) -> E | None:
     return enum_or_none(enum_cls, request.args.get(name, ""))
 
 
+SUBMITTING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+"""The methods whose form a view reads (Flask-WTF's own list): a GET's body is never read."""
+
+
 def refuse_unstorable() -> None:
     """``before_request``: a NUL character in a query string, or in a form field's name, is
     refused with a 400 here, once, before any view: PostgreSQL cannot store one in text, and
     nobody types it. (A form's values are the form's to check, so that what was typed is shown
     again beside the error: see :func:`referrals.web.forms.printable`.)"""
-    for key, value in request.args.items(multi=True):
-        if "\x00" in key or "\x00" in value:
-            abort(400)
-    if any("\x00" in key for key in request.form):
+    if request.query_string:
+        for key, value in request.args.items(multi=True):
+            if "\x00" in key or "\x00" in value:
+                abort(400)
+    if request.method in SUBMITTING and any("\x00" in key for key in request.form):
         abort(400)
