@@ -68,7 +68,7 @@ lint: install ## ruff lint and format check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-typecheck: install ## mypy (strict) on the package
+typecheck: install ## mypy (strict) on the package, its tests and the bench
 	$(BIN)/mypy
 
 check: lint typecheck test ## Everything CI runs

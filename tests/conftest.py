@@ -112,9 +112,9 @@ def _empty_postgres(url: str) -> None:
         # triggers for its own clean-up only.
         conn.exec_driver_sql("SET session_replication_role = replica")
         conn.exec_driver_sql(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
-        for name, rows in _seeds.items():
-            if rows:
-                conn.execute(db.metadata.tables[name].insert(), rows)
+        for name, seeded in _seeds.items():
+            if seeded:
+                conn.execute(db.metadata.tables[name].insert(), seeded)
                 conn.exec_driver_sql(
                     f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
                     f"(SELECT max(id) FROM {name}))"

@@ -6,7 +6,7 @@ import itertools
 import re
 import uuid
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -202,6 +202,16 @@ def pass_factor(client: FlaskClient, email: str, code: str | None = None) -> Tes
             "csrf_token": csrf_from(step.text),
         },
     )
+
+
+M = TypeVar("M")
+
+
+def load(model: type[M], ident: int) -> M:
+    """The row with this id, which the test knows exists (in an app context)."""
+    found = db.session.get(model, ident)
+    assert found is not None, f"no {model.__name__} {ident}"
+    return found
 
 
 def count(app: Flask, model: type[Any]) -> int:

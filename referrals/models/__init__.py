@@ -11,7 +11,6 @@ from referrals.models.escalation import (
     Escalation,
     EscalationPolicy,
     EscalationStep,
-    SchedulerHeartbeat,
 )
 from referrals.models.identity import SealedValue
 from referrals.models.incident import (
@@ -41,6 +40,7 @@ from referrals.models.referral import (
 from referrals.models.report import report_answers, report_days, report_desk_days, report_state
 from referrals.models.retention import RetentionReview
 from referrals.models.routing import RoutingChange, RoutingRule, RuleCode
+from referrals.models.scheduler import SchedulerHeartbeat
 from referrals.models.user import (
     AccountToken,
     Attempt,

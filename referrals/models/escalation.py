@@ -88,13 +88,3 @@ class Chase(Base):
     by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     outcome: Mapped[str] = mapped_column(String(40))
     note_sealed_id: Mapped[str | None] = sealed(1000)
-
-
-class SchedulerHeartbeat(Base):
-    """The scheduler process's last sign of life, for the health check."""
-
-    __tablename__ = "scheduler_heartbeats"
-
-    name: Mapped[str] = mapped_column(String(100), primary_key=True)
-    beat_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    sweeps: Mapped[int] = mapped_column(Integer, default=0)

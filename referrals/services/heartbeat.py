@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 
 from referrals.extensions import db
-from referrals.models.escalation import SchedulerHeartbeat
+from referrals.models.scheduler import SchedulerHeartbeat
 
 
 def beat(name: str, now: datetime) -> None:

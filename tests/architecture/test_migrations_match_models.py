@@ -19,10 +19,11 @@ def test_models_and_migrations_agree(app: Flask) -> None:
 
 def test_audit_table_is_append_only_in_the_database(app: Flask, engine_name: str) -> None:
     with app.app_context():
+        from referrals.models.audit import AuditEvent, AuditKind
         from referrals.services import audit
         from tests.factories import SYSTEM
 
-        audit.record(SYSTEM, audit.AuditKind.SECURITY, "test", "test", 1)
+        audit.record(SYSTEM, AuditKind.SECURITY, "test", "test", 1)
         db.session.commit()
         for statement in ("UPDATE audit_events SET reason = 'x'", "DELETE FROM audit_events"):
             try:
@@ -33,4 +34,4 @@ def test_audit_table_is_append_only_in_the_database(app: Flask, engine_name: str
                 assert "append-only" in str(exc)
             else:
                 raise AssertionError(f"{statement} was allowed on {engine_name}")
-        assert db.session.query(audit.AuditEvent).count() == 1
+        assert db.session.query(AuditEvent).count() == 1

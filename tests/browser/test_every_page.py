@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, ViewportSize
 
 from referrals.extensions import db
 from referrals.models.agency import Agency
@@ -20,7 +20,7 @@ from tests.route_walk import paths
 pytestmark = pytest.mark.browser
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
-NARROW = {"width": 320, "height": 720}
+NARROW: ViewportSize = {"width": 320, "height": 720}
 # Pages that take a token or end the session: walked by their own journeys.
 SKIP = {"auth.sign_out", "auth.invitation", "auth.reset_password"}
 
@@ -59,8 +59,10 @@ def _pages(app: Flask, world: dict[str, int]) -> list[str]:
     ]
 
 
-def _signed_in(browser: Browser, app: Flask, base: str, email: str, **options: object) -> Page:
-    context = browser.new_context(viewport=NARROW, **options)  # type: ignore[arg-type]
+def _signed_in(
+    browser: Browser, app: Flask, base: str, email: str, *, bypass_csp: bool = False
+) -> Page:
+    context = browser.new_context(viewport=NARROW, bypass_csp=bypass_csp)
     page = context.new_page()
     SignInPage(page, base, app).sign_in(email, PASSWORD)
     return page

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -53,7 +54,7 @@ HOSTILE = st.one_of(
 
 
 @pytest.fixture
-def desk(app: Flask) -> tuple[object, str]:
+def desk(app: Flask) -> tuple[FlaskClient, str]:
     clock.freeze(datetime(2026, 11, 21, 10, tzinfo=UTC))
     _, email = user_with(app, Role.DESK_OFFICER)
     client = app.test_client()
@@ -65,13 +66,11 @@ def desk(app: Flask) -> tuple[object, str]:
 )
 @given(field=st.sampled_from(FIELDS), value=HOSTILE)
 def test_hostile_text_in_any_field_never_breaks_intake(
-    app: Flask, desk: tuple[object, str], field: str, value: str
+    app: Flask, desk: tuple[FlaskClient, str], field: str, value: str
 ) -> None:
     client, csrf = desk
     before = count(app, Incident)
-    response = client.post(  # type: ignore[attr-defined]
-        "/desk/incidents/new", data=incident_form(csrf, **{field: value})
-    )
+    response = client.post("/desk/incidents/new", data=incident_form(csrf) | {field: value})
     assert response.status_code in (302, 400), response.status_code
     assert "Sorry, there is a problem" not in response.text
     if response.status_code == 400:
@@ -90,10 +89,12 @@ def test_hostile_text_in_any_field_never_breaks_intake(
         ["1"],
     ],
 )
-def test_impossible_dates_are_specific_errors(desk: tuple[object, str], parts: list[str]) -> None:
+def test_impossible_dates_are_specific_errors(
+    desk: tuple[FlaskClient, str], parts: list[str]
+) -> None:
     client, csrf = desk
-    response = client.post(  # type: ignore[attr-defined]
-        "/desk/incidents/new", data=incident_form(csrf, **{"children-0-date_of_birth": parts})
+    response = client.post(
+        "/desk/incidents/new", data=incident_form(csrf) | {"children-0-date_of_birth": parts}
     )
     assert response.status_code == 400
     assert "Date of birth must" in response.text
@@ -110,15 +111,15 @@ def test_impossible_dates_are_specific_errors(desk: tuple[object, str], parts: l
         ("/admin/users/99999999999999999999/edit", 404),
     ],
 )
-def test_out_of_range_ids_are_not_found(desk: tuple[object, str], url: str, status: int) -> None:
+def test_out_of_range_ids_are_not_found(
+    desk: tuple[FlaskClient, str], url: str, status: int
+) -> None:
     client, _ = desk
-    assert client.get(url).status_code == status  # type: ignore[attr-defined]
+    assert client.get(url).status_code == status
 
 
-def test_unknown_household_actions_are_refused(desk: tuple[object, str]) -> None:
+def test_unknown_household_actions_are_refused(desk: tuple[FlaskClient, str]) -> None:
     client, csrf = desk
     for action in ("remove-child-abc", "explode-child-1", "add-dog"):
-        response = client.post(  # type: ignore[attr-defined]
-            "/desk/incidents/new", data=incident_form(csrf, action=action)
-        )
+        response = client.post("/desk/incidents/new", data=incident_form(csrf, action=action))
         assert response.status_code == 400

@@ -23,6 +23,7 @@ from tests.factories import (
     LAMBETH,
     SYSTEM_DESK,
     front_doors,
+    load,
     log_incident,
     make_user,
     send_incident,
@@ -123,7 +124,7 @@ def test_quiet_hours_hold_e_mail_until_the_working_day_but_not_for_high_risk(app
     with app.app_context():
         held = {
             (
-                m.referral_id and db.session.get(Referral, m.referral_id).incident.risk_grade.value,  # type: ignore[union-attr]
+                m.referral_id and load(Referral, m.referral_id).incident.risk_grade.value,
                 clock.to_london(m.next_attempt_at).strftime("%a %H:%M"),
             )
             for m in db.session.scalars(select(OutboxMessage))

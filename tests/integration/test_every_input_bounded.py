@@ -40,7 +40,8 @@ def _form_fields(app: Flask) -> set[str]:
     import referrals.web  # noqa: F401 - the forms are defined with their blueprints
 
     def subclasses(cls: type) -> Iterator[type]:
-        for sub in cls.__subclasses__():
+        subs: list[type] = cls.__subclasses__()
+        for sub in subs:
             yield sub
             yield from subclasses(sub)
 

@@ -28,6 +28,7 @@ from tests.factories import (
     SOUTHWARK,
     child,
     front_doors,
+    load,
     log_incident,
     make_user,
     send_incident,
@@ -59,7 +60,7 @@ def test_a_partner_exports_its_own_inbox_only(app: Flask, fmt: str) -> None:
         app, log_incident(app, borough_code=SOUTHWARK, children=[child(borough_code=SOUTHWARK)])
     )
     with app.app_context():
-        agency = db.session.get(Agency, doors[f"csc-{LAMBETH}"])
+        agency = load(Agency, doors[f"csc-{LAMBETH}"])
         email = make_user(role=Role.PARTNER, agency=agency).email
         db.session.commit()
         ours = {
@@ -123,7 +124,7 @@ def test_the_board_and_needs_the_desk_export_what_they_list(app: Flask, fmt: str
     front_doors(app, LAMBETH)
     sent = send_incident(app, log_incident(app, children=[child(borough_code=LAMBETH)]))
     with app.app_context():
-        first = db.session.get(Referral, sent[0])
+        first = load(Referral, sent[0])
         partner = Actor(
             user_id=None, label="partner:tests", role=Role.PARTNER, agency_id=first.agency_id
         )

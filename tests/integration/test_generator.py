@@ -145,7 +145,7 @@ def test_a_generated_incident_routes_exactly_as_the_desk_routes_it(app: Flask) -
                 for p in gen.plan(data, sent, names)
             ]
             planned.append((sent, gen.desk_clocks(data), rows))
-    kinds = Counter()
+    kinds: Counter[str] = Counter()
     for data, (sent, desk_clocks, rows) in zip(shaped, planned, strict=True):
         clock.freeze(sent)
         with app.app_context():

@@ -26,6 +26,7 @@ from tests.factories import (
     child,
     csrf_from,
     front_doors,
+    load,
     log_incident,
     make_agency,
     make_user,
@@ -64,7 +65,7 @@ class Desk:
         self.incident = log_incident(app, children=[child(school_urn="960001")])
         ids = send_incident(app, self.incident)
         with app.app_context():
-            by_kind = {db.session.get(Referral, i).agency.kind: i for i in ids}  # type: ignore[union-attr]
+            by_kind = {load(Referral, i).agency.kind: i for i in ids}
         self.school_ref = by_kind[AgencyKind.SCHOOL]
         self.door_ref = by_kind[AgencyKind.CHILDRENS_SOCIAL_CARE]
 

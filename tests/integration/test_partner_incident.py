@@ -23,6 +23,7 @@ from tests.factories import (
     child,
     csrf_from,
     front_doors,
+    load,
     log_incident,
     make_user,
     send_incident,
@@ -117,10 +118,7 @@ def test_acknowledge_all_then_a_wrong_outcome_saves_nothing(world: World) -> Non
     )
     assert wrong.status_code == 400 and "choose one of the outcomes listed" in wrong.text
     with world.app.app_context():
-        assert all(
-            db.session.get(Referral, i).state is ReferralState.ACKNOWLEDGED  # type: ignore[union-attr]
-            for i in world.ids
-        )
+        assert all(load(Referral, i).state is ReferralState.ACKNOWLEDGED for i in world.ids)
     empty = client.post(
         f"/portal/incidents/{world.incident}/decisions", data={"csrf_token": csrf_from(done.text)}
     )
@@ -139,7 +137,7 @@ def test_another_agencys_incident_is_a_404_everywhere(world: World) -> None:
         assert response.status_code == 404, url
         assert "Ari" not in response.text
     with world.app.app_context():
-        assert db.session.get(Referral, world.ids[0]).state is ReferralState.SENT  # type: ignore[union-attr]
+        assert load(Referral, world.ids[0]).state is ReferralState.SENT
     # ...and a referral of the partner's own, posted against another incident, is not decided.
     mine = client.get(f"/portal/incidents/{world.other}")
     assert mine.status_code == 200

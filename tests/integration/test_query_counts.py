@@ -34,6 +34,7 @@ from tests.factories import (
     adult,
     child,
     front_doors,
+    load,
     log_incident,
     make_agency,
     make_api_client,
@@ -126,7 +127,7 @@ class World:
             ).all()
             door = next(r.id for r in referrals if r.agency_id == self.doors[f"csc-{LAMBETH}"])
             school = next(r.id for r in referrals if r.agency.kind is AgencyKind.SCHOOL)
-            reference = db.session.get(Incident, incident).police_reference  # type: ignore[union-attr]
+            reference = load(Incident, incident).police_reference
             pseudonym = db.session.scalars(
                 select(Person.pseudonym)
                 .join(IncidentPerson, IncidentPerson.person_id == Person.id)

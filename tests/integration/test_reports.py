@@ -34,6 +34,7 @@ from tests.factories import (
     SOUTHWARK,
     child,
     front_doors,
+    load,
     log_incident,
     make_agency,
     send_incident,
@@ -116,9 +117,8 @@ def week(app: Flask) -> Week:
     clock.freeze(MONDAY + timedelta(hours=20))
     c = send_incident(app, log_incident(app))
     with app.app_context():
-        agency_of = {r: db.session.get(Referral, r).agency_id for r in a + b + c}  # type: ignore[union-attr]
-        school = db.session.get(Agency, school_id)
-        assert school is not None
+        agency_of = {r: load(Referral, r).agency_id for r in a + b + c}
+        school = load(Agency, school_id)
         db.session.expunge(school)
     by_agency = {v: k for k, v in agency_of.items() if k in a + b}
     w = Week(

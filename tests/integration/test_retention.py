@@ -32,11 +32,13 @@ from referrals.queries import reports
 from referrals.queries.reports import ReportFilters
 from referrals.services import audit, report_tallies, retention
 from referrals.services.actors import Actor
+from referrals.services.errors import NotFound
 from tests.factories import (
     LAMBETH,
     child,
     csrf_from,
     front_doors,
+    load,
     log_incident,
     make_agency,
     send_incident,
@@ -70,13 +72,13 @@ def test_due_six_years_after_the_incident_or_on_the_review_date(app: Flask) -> N
     review_passed = _logged_at(app, datetime(2024, 1, 5, 9, 0, tzinfo=UTC))
     retained = _logged_at(app, datetime(2018, 3, 1, 9, 0, tzinfo=UTC))
     with app.app_context():
-        db.session.get(Incident, review_passed).review_on = date(2026, 11, 22)  # type: ignore[union-attr]
-        db.session.get(Incident, retained).review_on = date(2027, 1, 1)  # type: ignore[union-attr]
+        load(Incident, review_passed).review_on = date(2026, 11, 22)
+        load(Incident, retained).review_on = date(2027, 1, 1)
         db.session.commit()
         page = retention.due(1, 25)
         assert [i.id for i in page.incidents] == [six_years, review_passed]
         assert page.total == 2
-        assert retention.review_due(db.session.get(Incident, tomorrow)) == date(2026, 11, 24)  # type: ignore[arg-type]
+        assert retention.review_due(load(Incident, tomorrow)) == date(2026, 11, 24)
 
 
 @pytest.fixture
@@ -114,7 +116,7 @@ def test_retain_records_the_rationale_and_the_next_review(
     assert "Retained until its next review on 1 December 2028" in after.text
     assert "Nothing is due for review today" in after.text
     with app.app_context():
-        assert db.session.get(Incident, incident).review_on == date(2028, 12, 1)  # type: ignore[union-attr]
+        assert load(Incident, incident).review_on == date(2028, 12, 1)
         review = db.session.scalars(select(RetentionReview)).one()
         assert review.rationale.startswith("Linked to an ongoing MARAC case")
         event = db.session.scalars(
@@ -169,14 +171,14 @@ def test_a_bad_decision_is_a_clear_error_and_changes_nothing(
     text = response.text  # type: ignore[attr-defined]
     assert "There is a problem" in text and message in text
     with app.app_context():
-        assert db.session.get(Incident, incident).review_on is None  # type: ignore[union-attr]
+        assert load(Incident, incident).review_on is None
         assert db.session.scalar(select(func.count()).select_from(RetentionReview)) == 0
 
 
 def test_an_incident_not_due_cannot_be_reviewed(app: Flask, supervisor: FlaskClient) -> None:
     recent = _logged_at(app, NOW - timedelta(days=30))
     assert supervisor.get(f"/retention/{recent}").status_code == 404
-    with app.app_context(), pytest.raises(retention.NotFound):
+    with app.app_context(), pytest.raises(NotFound):
         retention.dispose(REVIEWER, recent)
 
 
@@ -349,7 +351,7 @@ def test_dispose_through_the_page(app: Flask, supervisor: FlaskClient) -> None:
 def test_every_table_that_hangs_from_an_incident_is_disposed_of() -> None:
     """A table added later with a foreign key to an incident, a referral or a person's part in
     an incident must join the disposal, or its rows would outlive the erasure."""
-    handled = {m.__table__.name for m in (*retention.OF_REFERRAL, *retention.OF_INCIDENT)}
+    handled = {m.__tablename__ for m in (*retention.OF_REFERRAL, *retention.OF_INCIDENT)}
     handled |= {"referrals", "incident_people", "incidents"}
     erased = {"incidents", "referrals", "incident_people"}
     for table in Base.metadata.sorted_tables:

@@ -85,13 +85,11 @@ def test_the_desk_finds_by_reference_number_pseudonym_and_urn(world: World) -> N
     by_number = desk.get(f"/desk/search?q=REF-{world.north_ref:06d}").text
     assert f"REF-{world.north_ref:06d}" in by_number and "a referral number" in by_number
     with world.app.app_context():
-        pseudonym = (
-            db.session.scalars(
-                select(IncidentPerson).where(IncidentPerson.incident_id == world.incident)
-            )
-            .first()
-            .person.pseudonym
-        )  # type: ignore[union-attr]
+        part = db.session.scalars(
+            select(IncidentPerson).where(IncidentPerson.incident_id == world.incident)
+        ).first()
+        assert part is not None
+        pseudonym = part.person.pseudonym
     by_pseudonym = desk.get(f"/desk/search?q={pseudonym.lower().replace('-', '')}").text
     assert "CAD4321/23NOV26" in by_pseudonym and pseudonym in by_pseudonym
     by_urn = desk.get("/desk/search?q=980002").text

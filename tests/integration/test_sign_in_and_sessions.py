@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 
 from referrals import clock
 from referrals.extensions import db
@@ -84,7 +85,7 @@ def test_sign_in_form_without_csrf_token_is_refused(app: Flask) -> None:
     assert "Nothing was saved" in response.text
 
 
-def _capture_cookie(app: Flask) -> tuple[object, str, str]:
+def _capture_cookie(app: Flask) -> tuple[FlaskClient, str, str]:
     email = _desk_user(app)
     client = app.test_client()
     token = sign_in(client, email)
@@ -102,7 +103,7 @@ def _replay(app: Flask, cookie_value: str) -> int:
 def test_cookie_captured_before_sign_out_does_not_work_after(app: Flask) -> None:
     client, cookie, token = _capture_cookie(app)
     assert _replay(app, cookie) == 200  # the copy works while the session is open
-    response = client.post("/sign-out", data={"csrf_token": token})  # type: ignore[attr-defined]
+    response = client.post("/sign-out", data={"csrf_token": token})
     assert response.status_code == 302
     assert _replay(app, cookie) == 302  # ...and is worthless after sign-out
 
@@ -113,7 +114,7 @@ def test_cookie_does_not_survive_a_password_change(app: Flask) -> None:
     other.set_cookie("referral_desk_session", cookie)
     response = client.post(
         "/account/password",
-        data={  # type: ignore[attr-defined]
+        data={
             "current_password": PASSWORD,
             "new_password": "a-brand-new-long-passphrase",
             "csrf_token": token,
@@ -121,7 +122,7 @@ def test_cookie_does_not_survive_a_password_change(app: Flask) -> None:
     )
     assert response.status_code == 302
     assert _replay(app, cookie) == 302
-    assert client.get("/desk/").status_code == 200  # type: ignore[attr-defined]
+    assert client.get("/desk/").status_code == 200
 
 
 @pytest.mark.parametrize("change", ["disable", "role"])
@@ -153,7 +154,7 @@ def test_password_change_refuses_a_weak_password_beside_the_field(app: Flask) ->
     client, _, token = _capture_cookie(app)
     response = client.post(
         "/account/password",
-        data={  # type: ignore[attr-defined]
+        data={
             "current_password": PASSWORD,
             "new_password": "short",
             "csrf_token": token,
@@ -163,7 +164,7 @@ def test_password_change_refuses_a_weak_password_beside_the_field(app: Flask) ->
     assert "at least 12 characters" in response.text
     response = client.post(
         "/account/password",
-        data={  # type: ignore[attr-defined]
+        data={
             "current_password": PASSWORD,
             "new_password": "password1234",
             "csrf_token": token,

@@ -4,6 +4,7 @@ and the version check on every move (re-assignment and extension included)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -34,6 +35,7 @@ from tests.factories import (
     child,
     csrf_from,
     front_doors,
+    load,
     log_incident,
     make_agency,
     make_user,
@@ -105,19 +107,16 @@ def _snapshot(rid: int) -> tuple[Any, ...]:
 
 def _values(transition: Transition) -> dict[str, Any]:
     """Columns a move plausibly sets (the walk is about whether it may start, not what)."""
-    return (
-        {
-            Transition.VIEW: {"viewed_at": NOW},
-            Transition.ACKNOWLEDGE: {"acknowledged_at": NOW},
-            Transition.DECIDE: {"decided_at": NOW, "decision": "early_help", "clock_due_at": None},
-            Transition.PAUSE: {"paused_at": NOW, "pause_reason": "Awaiting information"},
-            Transition.RESUME: {"paused_at": None},
-            Transition.EXTEND: {"clock_due_at": NOW + timedelta(days=2)},
-            Transition.ESCALATE: {"escalation_level": 1},
-        }.get(transition, {})
-        if MOVES[transition].versioned
-        else {}
-    )
+    plausible: dict[Transition, dict[str, Any]] = {
+        Transition.VIEW: {"viewed_at": NOW},
+        Transition.ACKNOWLEDGE: {"acknowledged_at": NOW},
+        Transition.DECIDE: {"decided_at": NOW, "decision": "early_help", "clock_due_at": None},
+        Transition.PAUSE: {"paused_at": NOW, "pause_reason": "Awaiting information"},
+        Transition.RESUME: {"paused_at": None},
+        Transition.EXTEND: {"clock_due_at": NOW + timedelta(days=2)},
+        Transition.ESCALATE: {"escalation_level": 1},
+    }
+    return plausible.get(transition, {}) if MOVES[transition].versioned else {}
 
 
 @pytest.mark.parametrize(
@@ -161,7 +160,7 @@ def test_every_move_from_every_place(
 PORTAL = ("acknowledge", "decline", "decision", "messages")
 DESK = ("pause", "resume", "withdraw", "reply", "chase")
 SUPERVISOR = ("resend", "reassign", "extend")
-FORM = {
+FORM: dict[str, Any] = {
     "decline": {"reason": "Not a pupil here any more"},
     "decision": {"outcome": "early_help", "note": ""},
     "messages": {"body": "What is the child's first language?"},
@@ -221,10 +220,11 @@ def test_re_assign_and_extend_check_the_version(app: Flask, referral_id: int) ->
         owner = make_user(role=Role.DESK_OFFICER).id
         db.session.commit()
     later = NOW + timedelta(days=3)
-    for act in (
+    acts: tuple[Callable[[], object], ...] = (
         lambda: supervision.reassign(SYSTEM_DESK, referral_id, owner),
         lambda: supervision.extend(SYSTEM_DESK, referral_id, later, "Agreed with the manager"),
-    ):
+    )
+    for act in acts:
         with app.app_context():
             referral = db.session.get(Referral, referral_id)
             assert referral is not None
@@ -256,11 +256,7 @@ def test_a_partner_of_another_kind_is_refused_a_decision_outside_its_outcomes(
         actor = Actor(user_id=None, label="dsl", role=Role.PARTNER, agency_id=school.id)
     ids = send_incident(app, log_incident(app, children=[child(school_urn="930001")]))
     with app.app_context():
-        rid = next(
-            i
-            for i in ids
-            if db.session.get(Referral, i).agency_id == actor.agency_id  # type: ignore[union-attr]
-        )
+        rid = next(i for i in ids if load(Referral, i).agency_id == actor.agency_id)
         from referrals.services import referral_lifecycle as lifecycle
 
         lifecycle.acknowledge(actor, rid)
@@ -300,8 +296,12 @@ def test_a_move_on_many_skips_one_someone_moved_first(app: Flask) -> None:
             actor, [first, second], Transition.VIEW, values={"viewed_at": clock.now()}
         )
         assert moved == [first]
+
+        def _state(referral: Referral) -> ReferralState:
+            return referral.state  # read afresh: the move refreshed it
+
         assert first.state is ReferralState.VIEWED
-        assert second.state is ReferralState.VIEWED  # refreshed from the row, as it stands
+        assert _state(second) is ReferralState.VIEWED  # refreshed from the row, as it stands
         viewed = db.session.scalars(
             select(ReferralEvent.referral_id).where(ReferralEvent.action == "viewed")
         ).all()
