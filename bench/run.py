@@ -384,20 +384,18 @@ def run_engine(engine: str, url: str) -> list[dict[str, Any]]:
         }
     )
     baseline = floor["baseline (layout, no database)"]
-    results = [
-        *generated,
-        *(
-            {
-                "name": name,
-                "engine": engine,
-                "n": N,
-                "median_ms": median,
-                "p95_ms": p95,
-                "baseline_ratio": round(p95 / baseline[1], 2),
-            }
-            for name, (median, p95) in floor.items()
-        ),
-    ]
+
+    def page(name: str, median: float, p95: float) -> dict[str, Any]:
+        return {
+            "name": name,
+            "engine": engine,
+            "n": N,
+            "median_ms": median,
+            "p95_ms": p95,
+            "baseline_ratio": round(p95 / baseline[1], 2),
+        }
+
+    results = [*generated, *(page(name, *figures) for name, figures in floor.items())]
     for name, client, url_ in (
         ("desk queue", desk, "/desk/"),
         ("incident page", desk, f"/desk/incidents/{recent}"),
@@ -409,17 +407,7 @@ def run_engine(engine: str, url: str) -> list[dict[str, Any]]:
         ("reports, a year", supervisor, year_of_reports()),
         ("reports, one school, a year", supervisor, f"{year_of_reports()}&school={busy_school}"),
     ):
-        median, p95 = summary(timed(get(client, url_)))
-        results.append(
-            {
-                "name": name,
-                "engine": engine,
-                "n": N,
-                "median_ms": median,
-                "p95_ms": p95,
-                "baseline_ratio": round(p95 / baseline[1], 2),
-            }
-        )
+        results.append(page(name, *summary(timed(get(client, url_)))))
 
     police = bearer(app, who["api-police_intake"])
 
