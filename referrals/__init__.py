@@ -39,8 +39,9 @@ class DeskEnvironment(Environment):
 
     Jinja keeps them as a ``ChainMap`` over the environment's globals, so that a global added
     after a template has loaded still reaches it; the price is paid on every import of a macro
-    file (the GOV.UK components import a dozen per page) and on every render, where the map is
-    searched and copied key by key: a sixth of the sign-in page's time. Every global here is
+    file (23 on the sign-in page: the GOV.UK components import theirs at each call) and on every
+    render, where the map is searched and copied key by key: a sixth of the sign-in page's time
+    (2.80 ms against 2.29 ms with plain dicts, in the same run). Every global here is
     registered in :func:`create_app`, before any template loads, as Jinja's documentation asks.
     """
 
