@@ -33,6 +33,9 @@ from referrals import clock
 from referrals.models.incident import ADULT_ROLES, PersonRole, RiskGrade
 from referrals.services.intake import AdultInput, ChildInput, IncidentInput
 
+ROLES = {role.value for role in ADULT_ROLES}
+"""The roles a notification may give an adult, as written in it."""
+
 
 class _Reader:
     def __init__(self) -> None:
@@ -137,9 +140,6 @@ def parse_notification(obj: Any) -> tuple[IncidentInput, dict[str, str]]:
         duplicate_reason=r.text(obj, "duplicate_reason", "duplicate_reason"),
     )
     return data, r.errors
-
-
-ROLES = {role.value for role in ADULT_ROLES}
 
 
 def _adult(r: _Reader, a: Any, p: str) -> AdultInput:

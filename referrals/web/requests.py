@@ -8,6 +8,7 @@ from typing import TypeVar
 
 from flask import abort, request
 from flask_login import current_user
+from flask_wtf.form import SUBMIT_METHODS
 
 from referrals.services.actors import Actor
 from referrals.web.forms import enum_or_none
@@ -39,10 +40,6 @@ def enum_arg(name: str, enum_cls: type[E]) -> E | None:
     return enum_or_none(enum_cls, request.args.get(name, ""))
 
 
-SUBMITTING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-"""The methods whose form a view reads (Flask-WTF's own list): a GET's body is never read."""
-
-
 def refuse_unstorable() -> None:
     """``before_request``: a NUL character in a query string, or in a form field's name, is
     refused with a 400 here, once, before any view: PostgreSQL cannot store one in text, and
@@ -52,5 +49,6 @@ def refuse_unstorable() -> None:
         for key, value in request.args.items(multi=True):
             if "\x00" in key or "\x00" in value:
                 abort(400)
-    if request.method in SUBMITTING and any("\x00" in key for key in request.form):
+    # Flask-WTF reads a form only on these methods: a GET's body is never read.
+    if request.method in SUBMIT_METHODS and any("\x00" in key for key in request.form):
         abort(400)

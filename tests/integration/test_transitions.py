@@ -105,6 +105,11 @@ def _snapshot(rid: int) -> tuple[Any, ...]:
     )
 
 
+def _state(referral: Referral) -> ReferralState:
+    """The referral's state as it is now (the type checker would keep an earlier assertion's)."""
+    return referral.state
+
+
 def _values(transition: Transition) -> dict[str, Any]:
     """Columns a move plausibly sets (the walk is about whether it may start, not what)."""
     plausible: dict[Transition, dict[str, Any]] = {
@@ -296,9 +301,6 @@ def test_a_move_on_many_skips_one_someone_moved_first(app: Flask) -> None:
             actor, [first, second], Transition.VIEW, values={"viewed_at": clock.now()}
         )
         assert moved == [first]
-
-        def _state(referral: Referral) -> ReferralState:
-            return referral.state  # read afresh: the move refreshed it
 
         assert first.state is ReferralState.VIEWED
         assert _state(second) is ReferralState.VIEWED  # refreshed from the row, as it stands
