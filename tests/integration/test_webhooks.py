@@ -1,13 +1,18 @@
 """Webhook events (``referrals/services/webhooks.py``) delivered by the relay to a real HTTP
 receiver on localhost: signed, with a stable id across retries, nothing for a rolled-back
-change, failed and shown to administrators after the last attempt. Both engines."""
+change, failed and shown to administrators after the last attempt. Both engines.
+
+The e-mails the same changes send go to a real SMTP server on localhost, and the clock starts on a
+fixed weekday morning: a partner's e-mail waits for its working hours, so a test that ran on the
+wall clock would relay different e-mails on a Saturday than on a Monday."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,7 +21,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from referrals import clock
+from config import Settings
+from referrals import clock, create_app
 from referrals.extensions import db
 from referrals.jobs import tasks
 from referrals.models.api_client import ApiClient, ApiClientKind
@@ -33,6 +39,19 @@ from tests.factories import (
     make_api_client,
     send_incident,
 )
+
+MONDAY_MORNING = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def app(settings: Settings, smtp_server: tuple[Any, int]) -> Iterator[Flask]:
+    """The desk, e-mailing a real SMTP server on localhost, on a Monday morning."""
+    clock.freeze(MONDAY_MORNING)
+    mail = dataclasses.replace(settings.mail, port=smtp_server[1])
+    application = create_app(dataclasses.replace(settings, mail=mail))
+    yield application
+    with application.app_context():
+        db.engine.dispose()
 
 
 class Receiver:
@@ -120,7 +139,7 @@ def test_an_event_is_signed_retried_with_the_same_id_and_links_without_content(
 
 
 def test_a_rolled_back_change_sends_nothing_and_a_dead_receiver_is_shown_failed(
-    app: Flask, receiver: Receiver
+    app: Flask, receiver: Receiver, smtp_server: tuple[Any, int]
 ) -> None:
     _agency, _token, _secret, _ = _partner_with_hook(app, receiver)
     incident = log_incident(app, children=[child(borough_code=LAMBETH)])
@@ -150,6 +169,7 @@ def test_a_rolled_back_change_sends_nothing_and_a_dead_receiver_is_shown_failed(
         assert [m.subject for m in failed] == ["referral.created"]
         assert failed[0].state is OutboxState.FAILED and "500" in (failed[0].last_error or "")
         assert board.failed_email() == []  # supervisors' e-mail list is not for webhooks
+    assert smtp_server[0].messages  # the same changes' e-mails went, over SMTP
 
 
 def test_each_kind_of_event_reaches_the_receiver(app: Flask, receiver: Receiver) -> None:
