@@ -51,6 +51,7 @@ def build(app: Flask) -> BlockingScheduler:
         (tasks.relay, [app, worker], "outbox-relay", settings.relay_seconds),
         (tasks.anchor, [app], "audit-anchor", settings.anchor_minutes * 60),
         (tasks.count_reports, [app], "report-tallies", settings.report_minutes * 60),
+        (tasks.compact_open_work, [app], "open-work-counts", settings.sweep_seconds),
     ]
     for job, args, job_id, seconds in jobs:
         scheduler.add_job(

@@ -14,6 +14,7 @@ from referrals.extensions import db
 from referrals.faults import crash_point
 from referrals.jobs import smtp
 from referrals.models.outbox import WEBHOOK_TEMPLATE, OutboxMessage
+from referrals.queries import open_work
 from referrals.runtime import runtime
 from referrals.services import (
     audit_anchor,
@@ -105,6 +106,18 @@ def count_reports(app: Flask) -> int:
             log.exception("report tallies not brought up to date; the next run will retry")
             raise
     return days
+
+
+def compact_open_work(app: Flask) -> int:
+    """Fold the open-work counts' +1/-1 rows (one transaction); the rows there were."""
+    with app.app_context():
+        try:
+            rows = open_work.compact()
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            raise
+    return rows
 
 
 def beat(app: Flask, worker: str) -> None:

@@ -23,6 +23,7 @@ from referrals.models.incident import (
     PersonRole,
     RiskGrade,
 )
+from referrals.models.open_work import OpenWorkCount
 from referrals.models.outbox import OutboxMessage, OutboxState
 from referrals.models.person import Person, PersonKind
 from referrals.models.referral import (
@@ -84,6 +85,7 @@ __all__ = [
     "IncidentPerson",
     "IncidentStatus",
     "Need",
+    "OpenWorkCount",
     "OutboxMessage",
     "OutboxState",
     "Person",

@@ -15,6 +15,7 @@ from referrals.models.agency import Agency
 from referrals.models.incident import Incident, IncidentPerson, IncidentStatus, RiskGrade
 from referrals.models.outbox import WEBHOOK_TEMPLATE, OutboxMessage, OutboxState
 from referrals.models.referral import DUE_SOON, OPEN_STATES, Referral, ReferralState
+from referrals.queries.open_work import open_work
 from referrals.queries.paging import Cursor, Page
 
 
@@ -99,8 +100,16 @@ def agency_name(agency_id: int) -> str | None:
 
 
 def counts(filters: BoardFilters, now: datetime) -> dict[str, int]:
-    """Overdue (for acknowledgement, for a decision) and due-soon counts in one pass over open
-    work (never over history)."""
+    """Overdue (for acknowledgement, for a decision) and due-soon counts. For all agencies or
+    one, from the kept counts and what is not yet due (``queries.open_work``); under a filter
+    the counts cannot keep (borough, risk, owner), in one pass over the filtered open work."""
+    if not (filters.borough or filters.risk or filters.owner_id):
+        work = open_work(now, filters.agency_id)
+        return {
+            "overdue": work.overdue(*OPEN_STATES),
+            "decision_overdue": work.overdue(ReferralState.ACKNOWLEDGED),
+            "due_soon": work.due_soon(),
+        }
     due = Referral.clock_due_at
     late = due < now
     overdue, decision, soon = db.session.execute(

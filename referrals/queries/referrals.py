@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from referrals.extensions import db
@@ -19,6 +19,7 @@ from referrals.models.referral import (
     Referral,
     ReferralState,
 )
+from referrals.queries.open_work import open_work
 from referrals.queries.paging import Cursor, Page
 
 
@@ -126,24 +127,14 @@ def _newest_first(
 
 
 def tab_counts(agency_id: int, now: datetime) -> dict[InboxTab, int]:
-    """Counts for the tabs of open work in one pass over one agency's open referrals, read
-    from the covering index ``ix_referrals_agency_due`` (never the whole history)."""
-    running = Referral.paused_at.is_(None)
-    due = Referral.clock_due_at
-    awaiting = Referral.state.in_(AWAITING)
-    new, soon, overdue, decision = db.session.execute(
-        select(
-            func.count(case((awaiting, 1))),
-            func.count(case((and_(running, due >= now, due < now + DUE_SOON), 1))),
-            func.count(case((and_(awaiting, running, due < now), 1))),
-            func.count(case((and_(~awaiting, running, due < now), 1))),
-        ).where(Referral.agency_id == agency_id, Referral.state.in_(OPEN_STATES))
-    ).one()
+    """Counts for the tabs of open work, from the agency's kept counts and what it has not yet
+    due (``queries.open_work``: never the agency's whole open list, nor its history)."""
+    work = open_work(now, agency_id)
     return {
-        InboxTab.NEW: int(new or 0),
-        InboxTab.DUE_SOON: int(soon or 0),
-        InboxTab.OVERDUE: int(overdue or 0),
-        InboxTab.DECISION_OVERDUE: int(decision or 0),
+        InboxTab.NEW: work.count(*AWAITING),
+        InboxTab.DUE_SOON: work.due_soon(),
+        InboxTab.OVERDUE: work.overdue(*AWAITING),
+        InboxTab.DECISION_OVERDUE: work.overdue(ReferralState.ACKNOWLEDGED),
     }
 
 
