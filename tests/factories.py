@@ -5,12 +5,14 @@ from __future__ import annotations
 import itertools
 import re
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import event, select
 from werkzeug.test import TestResponse
 
 from referrals import clock
@@ -300,3 +302,20 @@ def send_incident(app: Flask, incident_id: int, waivers: dict[int, str] | None =
 
 
 SYSTEM_DESK = Actor(user_id=None, label="desk:tests", role=Role.DESK_OFFICER)
+
+
+@contextmanager
+def counted(app: Flask) -> Iterator[list[str]]:
+    """Every statement the app sends to the database while the block runs."""
+    with app.app_context():
+        engine = db.engine
+    statements: list[str] = []
+
+    def note(*args: Any) -> None:
+        statements.append(args[2])
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", note)

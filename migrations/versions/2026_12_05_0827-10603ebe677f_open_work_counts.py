@@ -1,7 +1,8 @@
 """Open work counted as it changes: triggers on referrals append +1/-1 per agency, state and
 running clock to open_work_counts, so that the board and the partners' tab counts read a few
 rows instead of every open referral (90,000 at a million incidents). Filled from the referrals
-already there.
+already there. The reports' state counts its refreshes, so that a report computed from the
+tallies is kept until they move.
 
 Revision ID: 10603ebe677f
 Revises: cb088171b70c
@@ -84,12 +85,16 @@ def upgrade():
         batch_op.create_index('ix_open_work_counts_key', ['agency_id', 'state', 'running', 'n'], unique=False)
 
     # ### end Alembic commands ###
+    with op.batch_alter_table('report_state', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('version', sa.Integer(), server_default='0', nullable=False))
     for statement in POSTGRES_TRIGGERS if _postgres() else SQLITE_TRIGGERS:
         op.execute(statement)
     op.execute(FILL)
 
 
 def downgrade():
+    with op.batch_alter_table('report_state', schema=None) as batch_op:
+        batch_op.drop_column('version')
     if _postgres():
         op.execute("DROP TRIGGER referrals_open_work ON referrals")
         op.execute("DROP FUNCTION referrals_open_work()")

@@ -7,12 +7,14 @@ chart and the file say the same thing.
 
 from __future__ import annotations
 
-from collections import Counter
+import threading
+from collections import Counter, OrderedDict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
+from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.sql import ColumnElement
 
@@ -175,11 +177,83 @@ class Report:
         return [(band_label(band), n) for band, n in enumerate(self.total.bands(clock_name))]
 
 
+T = TypeVar("T")
+
 # (day, borough, agency id or None for a borough's schools, counts)
 TallyRow = tuple[date, str | None, int | None, Counter[str]]
 
 
-def report(filters: ReportFilters) -> Report:
+class Kept(Generic[T]):
+    """What was computed from the tallies, by its filters and the tallies' count of refreshes:
+    each holds until the scheduler's next refresh, so supervisors looking at the same period (or
+    going back to one) are answered from memory. A few dozen; one store per app (one database).
+    """
+
+    SIZE = 32
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.found: OrderedDict[tuple[object, ...], T] = OrderedDict()
+
+    def get(self, key: tuple[object, ...]) -> T | None:
+        with self.lock:
+            found = self.found.get(key)
+            if found is not None:
+                self.found.move_to_end(key)
+            return found
+
+    def put(self, key: tuple[object, ...], made: T) -> None:
+        with self.lock:
+            self.found[key] = made
+            while len(self.found) > self.SIZE:
+                self.found.popitem(last=False)
+
+    def clear(self) -> None:
+        """Drop them all (the bench, to time a report computed afresh)."""
+        with self.lock:
+            self.found.clear()
+
+
+def kept(what: str) -> Kept[Any]:
+    """The app's store of ``what`` ("reports", or a page's rendered figures)."""
+    found: Kept[Any] = current_app.extensions.setdefault(f"kept_{what}", Kept())
+    return found
+
+
+@dataclass(frozen=True)
+class Counted:
+    """The tallies as a report reads them: when they were last brought up to date, and the key
+    what is computed from them is kept under (the filters and the count of refreshes; None for
+    one school's figures, which are counted from its referrals each time)."""
+
+    refreshed_at: datetime | None
+    key: tuple[object, ...] | None
+
+
+def counted(filters: ReportFilters) -> Counted:
+    refreshed, version = report_tallies.counted()
+    if filters.agency is not None and filters.agency.kind is AgencyKind.SCHOOL:
+        return Counted(refreshed, None)
+    agency = filters.agency.id if filters.agency is not None else None
+    key = (filters.first, filters.last, filters.borough, filters.kind, agency, filters.risk)
+    return Counted(refreshed, (*key, version))
+
+
+def report(filters: ReportFilters, tallies: Counted | None = None) -> Report:
+    """The figures under the filters: from memory if the tallies have not moved since they
+    were computed."""
+    tallies = tallies or counted(filters)
+    key = tallies.key
+    found: Report | None = kept("reports").get(key) if key is not None else None
+    if found is not None:
+        return replace(found, filters=filters)  # the request's own filters (and agency row)
+    made = _computed(filters, tallies.refreshed_at)
+    if key is not None:
+        kept("reports").put(key, replace(made, filters=replace(filters, agency=None)))
+    return made
+
+
+def _computed(filters: ReportFilters, refreshed: datetime | None) -> Report:
     if filters.agency is not None and filters.agency.kind is AgencyKind.SCHOOL:
         grouped, answers = _one_school(filters)
     else:
@@ -206,7 +280,7 @@ def report(filters: ReportFilters) -> Report:
     desk_total, desk_boroughs = _desk(filters)
     return Report(
         filters=filters,
-        refreshed_at=report_tallies.refreshed_at(),
+        refreshed_at=refreshed,
         total=total,
         weeks=[weeks[k] for k in sorted(weeks)],
         boroughs=sorted(boroughs.values(), key=lambda f: (-f.breaches, f.label)),

@@ -282,6 +282,13 @@ def refreshed_at() -> datetime | None:
     return value
 
 
+def counted() -> tuple[datetime | None, int]:
+    """When the tallies were last brought up to date, and how many times they have been: what
+    was computed from them holds until the count moves."""
+    found = db.session.execute(select(report_state.c.refreshed_at, report_state.c.version)).first()
+    return (found[0], int(found[1])) if found is not None else (None, 0)
+
+
 def forget() -> None:
     """Forget when the tallies were counted: the next refresh recounts every day."""
     db.session.execute(update(report_state).values(refreshed_at=None))
@@ -301,7 +308,9 @@ def refresh(now: datetime) -> int:
     since = db.session.scalar(select(report_state.c.refreshed_at).with_for_update())
     days = _every_day(now) if since is None else _changed_days(since - OVERLAP, now)
     recount(sorted(days), now)
-    db.session.execute(update(report_state).values(refreshed_at=now))
+    db.session.execute(
+        update(report_state).values(refreshed_at=now, version=report_state.c.version + 1)
+    )
     return len(days)
 
 

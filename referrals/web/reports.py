@@ -10,6 +10,7 @@ from datetime import date
 from flask import Blueprint, render_template, request
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovTextInput
+from markupsafe import Markup
 from werkzeug.wrappers import Response
 from wtforms import RadioField, SelectField, StringField
 
@@ -175,20 +176,43 @@ def index() -> str | tuple[str, int]:
     form, filters = _form()
     if filters is None:
         return render_template(
-            "supervisor/reports.html", form=form, report=None, errors=error_list(form, {})
+            "supervisor/reports.html",
+            form=form,
+            shown=None,
+            figures=None,
+            errors=error_list(form, {}),
         ), 400
-    report = reports.report(filters)
     return render_template(
-        "supervisor/reports.html",
-        form=form,
-        report=report,
-        charts=_charts(report),
-        tables=TABLES,
-        errors=[],
-        args=request.args.to_dict(flat=False),  # the date boxes repeat their name
-        percent=percent,
-        zip=zip,
+        "supervisor/reports.html", form=form, shown=filters, figures=_figures(filters), errors=[]
     )
+
+
+def _figures(filters: reports.ReportFilters) -> Markup:
+    """The report's figures as HTML: rendered once per report and its links' arguments, and
+    kept until the tallies move (as the report itself is)."""
+    args = request.args.to_dict(flat=False)  # the date boxes repeat their name
+    tallies = reports.counted(filters)
+    key = tallies.key
+    if key is not None:
+        key = (*key, tuple(sorted((name, tuple(v)) for name, v in args.items())))
+    found: Markup | None = reports.kept("figures").get(key) if key is not None else None
+    if found is not None:
+        return found
+    report = reports.report(filters, tallies)
+    made = Markup(  # noqa: S704 (rendered by Jinja with autoescape, as the page itself is)
+        render_template(
+            "supervisor/_report_figures.html",
+            report=report,
+            charts=_charts(report),
+            tables=TABLES,
+            args=args,
+            percent=percent,
+            zip=zip,
+        )
+    )
+    if key is not None:
+        reports.kept("figures").put(key, made)
+    return made
 
 
 @bp.route("/export.<any(csv, xlsx):fmt>")
@@ -201,7 +225,11 @@ def export(fmt: str) -> Response | tuple[str, int]:
         if filters is not None:
             form.period.errors = ["Choose a table of the report to download"]
         return render_template(
-            "supervisor/reports.html", form=form, report=None, errors=error_list(form, {})
+            "supervisor/reports.html",
+            form=form,
+            shown=None,
+            figures=None,
+            errors=error_list(form, {}),
         ), 400
     report = reports.report(filters)
     if name == ANSWERS[0]:

@@ -10,15 +10,12 @@ query per row, per person or per message fails here, whatever the budget says.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from referrals import clock
 from referrals.extensions import db
@@ -33,6 +30,7 @@ from tests.factories import (
     LAMBETH,
     adult,
     child,
+    counted,
     front_doors,
     load,
     log_incident,
@@ -45,23 +43,6 @@ from tests.factories import (
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 URN = "940001"
-
-
-@contextmanager
-def counted(app: Flask) -> Iterator[list[str]]:
-    """Every statement the app sends to the database while the block runs."""
-    with app.app_context():
-        engine = db.engine
-    statements: list[str] = []
-
-    def note(*args: Any) -> None:
-        statements.append(args[2])
-
-    event.listen(engine, "before_cursor_execute", note)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
 
 
 @dataclass(frozen=True)

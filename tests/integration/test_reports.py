@@ -33,6 +33,7 @@ from tests.factories import (
     LAMBETH,
     SOUTHWARK,
     child,
+    counted,
     front_doors,
     load,
     log_incident,
@@ -225,6 +226,25 @@ def test_the_tallies_follow_a_late_answer_even_of_an_old_day(week: Week) -> None
     assert t.percentile("ack", 0.9) == "over 7 days"
 
 
+def test_a_report_is_kept_until_the_tallies_move(week: Week) -> None:
+    week.count()
+    with counted(week.app) as computed:
+        first = week.report()
+    with counted(week.app) as kept:
+        again = week.report()
+    (read,) = [s for s in kept if not s.startswith("BEGIN")]  # SQLite's BEGIN IMMEDIATE aside
+    assert "FROM report_state" in read and len(computed) > len(kept)  # the count of refreshes
+    assert again.total.counts == first.total.counts and again.total.overdue == 1
+    with counted(week.app) as other:
+        assert week.report(borough=LAMBETH).total.sent == 3  # other filters: computed
+    assert len(other) == len(computed)
+    answered = THURSDAY_NOON + timedelta(hours=1)
+    week.act(answered, lifecycle.acknowledge, week.partner(week.marac_b), week.marac_b)
+    assert week.report().total.overdue == 1  # figures as of the last count, as the page says
+    week.count(answered + timedelta(hours=1))
+    assert week.report().total.overdue == 0
+
+
 def test_a_recount_changes_nothing_and_two_counts_do_not_double(week: Week) -> None:
     week.count()
     first = week.report().total.counts
@@ -298,6 +318,26 @@ def test_the_page_shows_charts_beside_their_tables(week: Week, supervisor: Flask
     cells = re.findall(r'govuk-table__cell--numeric">([^<]*)</td>', weeks)
     assert cells[:5] == ["5", "3", "1", "1", "60%"]
     assert "Southwark has the most, 2" in page.text
+
+
+def test_the_page_from_memory_is_the_page_computed_until_the_tallies_move(
+    week: Week, supervisor: FlaskClient
+) -> None:
+    week.count()
+    first = supervisor.get("/supervisor/reports/", query_string=WEEK).text
+    with counted(week.app) as statements:
+        again = supervisor.get("/supervisor/reports/", query_string=WEEK).text
+    assert again == first
+    assert not [s for s in statements if "report_weeks" in s or "report_days" in s]
+    lambeth = supervisor.get("/supervisor/reports/", query_string={**WEEK, "borough": LAMBETH})
+    assert lambeth.text != first  # other filters: their own figures, and their own links
+    assert f"borough={LAMBETH}" in lambeth.text.split('data-testid="table-weeks"', 1)[1]
+    answered = THURSDAY_NOON + timedelta(minutes=1)  # within the supervisor's session
+    week.act(answered, lifecycle.acknowledge, week.partner(week.marac_b), week.marac_b)
+    week.count(answered + timedelta(minutes=1))
+    moved = supervisor.get("/supervisor/reports/", query_string=WEEK).text
+    summary = moved.split('data-testid="summary"', 1)[1].split("</dl>", 1)[0]
+    assert 'Overdue, never acknowledged</dt><dd class="govuk-summary-list__value">0<' in summary
 
 
 def test_one_school_by_its_urn_on_the_page(week: Week, supervisor: FlaskClient) -> None:
