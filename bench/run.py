@@ -3,8 +3,9 @@
 For each engine (SQLite always; PostgreSQL when reachable) it builds a database of BENCH_N
 synthetic incidents with ``flask demo generate`` in a separate process, then measures through
 the real app (Flask's test client, signed in as a real user): the desk queue, an incident page,
-a partner's inbox, the supervisor's board, intake of one incident with three children, the
-overdue sweep with 100 newly overdue referrals, and ``audit verify`` throughput. Beside each page
+a partner's inbox, the supervisor's board, the API's referral list, the reports (again, as
+kept in memory, and computed afresh), intake of one incident with three children, the overdue
+sweep with 100 newly overdue referrals, and ``audit verify`` throughput. Beside each page
 it times a baseline: a bare route rendering the same layout with no database and no access
 checks; and the sign-in page, the floor of a real page, beside the same page served by a plain
 Flask application with the same templates (``bench/plain.py``). It prints a table and writes
