@@ -118,6 +118,6 @@ report_state = Table(
     Base.metadata,
     Column("id", Integer, primary_key=True),
     Column("refreshed_at", UTCDateTime()),
-    # One more at every refresh: a report computed from the tallies is good until it moves.
+    # One more at every recount: a report computed from the tallies is good until it moves.
     Column("version", Integer, nullable=False, server_default="0"),
 )

@@ -127,8 +127,8 @@ def _newest_first(
 
 
 def tab_counts(agency_id: int, now: datetime) -> dict[InboxTab, int]:
-    """Counts for the tabs of open work, from the agency's kept counts and what it has not yet
-    due (``queries.open_work``: never the agency's whole open list, nor its history)."""
+    """Counts for the tabs of open work, from the agency's kept counts and its work not yet due
+    (``queries.open_work``: never the agency's whole open list, nor its history)."""
     work = open_work(now, agency_id)
     return {
         InboxTab.NEW: work.count(*AWAITING),

@@ -223,8 +223,9 @@ def kept(what: str) -> Kept[Any]:
 @dataclass(frozen=True)
 class Counted:
     """The tallies as a report reads them: when they were last brought up to date, and the key
-    what is computed from them is kept under (the filters and the count of refreshes; None for
-    one school's figures, which are counted from its referrals each time)."""
+    what is computed from them is kept under (the filters and the tallies' count of recounts;
+    None before the first count, and for one school's figures, which are counted from its
+    referrals each time)."""
 
     refreshed_at: datetime | None
     key: tuple[object, ...] | None
@@ -232,7 +233,9 @@ class Counted:
 
 def counted(filters: ReportFilters) -> Counted:
     refreshed, version = report_tallies.counted()
-    if filters.agency is not None and filters.agency.kind is AgencyKind.SCHOOL:
+    if refreshed is None or (
+        filters.agency is not None and filters.agency.kind is AgencyKind.SCHOOL
+    ):
         return Counted(refreshed, None)
     agency = filters.agency.id if filters.agency is not None else None
     key = (filters.first, filters.last, filters.borough, filters.kind, agency, filters.risk)

@@ -162,6 +162,8 @@ def recount(days: Sequence[date], now: datetime) -> None:
             )
         _store(tallies, desk, disposed=False)
     roll_up_weeks(days)
+    # What was computed from the tallies (the reports kept in memory) no longer holds.
+    db.session.execute(update(report_state).values(version=report_state.c.version + 1))
 
 
 # Each weekly roll-up, the daily table it sums, and the columns it sums them by.
@@ -283,8 +285,8 @@ def refreshed_at() -> datetime | None:
 
 
 def counted() -> tuple[datetime | None, int]:
-    """When the tallies were last brought up to date, and how many times they have been: what
-    was computed from them holds until the count moves."""
+    """When the tallies were last brought up to date, and how many times they have been
+    recounted (a refresh, a disposal): what was computed from them holds until that moves."""
     found = db.session.execute(select(report_state.c.refreshed_at, report_state.c.version)).first()
     return (found[0], int(found[1])) if found is not None else (None, 0)
 
@@ -308,9 +310,7 @@ def refresh(now: datetime) -> int:
     since = db.session.scalar(select(report_state.c.refreshed_at).with_for_update())
     days = _every_day(now) if since is None else _changed_days(since - OVERLAP, now)
     recount(sorted(days), now)
-    db.session.execute(
-        update(report_state).values(refreshed_at=now, version=report_state.c.version + 1)
-    )
+    db.session.execute(update(report_state).values(refreshed_at=now))
     return len(days)
 
 

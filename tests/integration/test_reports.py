@@ -28,6 +28,7 @@ from referrals.models.user import Role
 from referrals.queries import reports
 from referrals.queries.reports import ReportFilters
 from referrals.services import referral_lifecycle as lifecycle
+from referrals.services import report_tallies
 from referrals.services.actors import Actor
 from tests.factories import (
     LAMBETH,
@@ -243,6 +244,11 @@ def test_a_report_is_kept_until_the_tallies_move(week: Week) -> None:
     assert week.report().total.overdue == 1  # figures as of the last count, as the page says
     week.count(answered + timedelta(hours=1))
     assert week.report().total.overdue == 0
+    with week.app.app_context():  # a disposal recounts its days too: what was kept goes
+        _, before = report_tallies.counted()
+        report_tallies.recount([date(2026, 11, 23)], THURSDAY_NOON)
+        assert report_tallies.counted()[1] == before + 1
+        db.session.rollback()
 
 
 def test_a_recount_changes_nothing_and_two_counts_do_not_double(week: Week) -> None:
@@ -250,8 +256,6 @@ def test_a_recount_changes_nothing_and_two_counts_do_not_double(week: Week) -> N
     first = week.report().total.counts
     week.count()
     with week.app.app_context():
-        from referrals.services import report_tallies
-
         report_tallies.forget()
         db.session.commit()
     week.count()
