@@ -272,6 +272,17 @@ class Referral(Base):
     __table_args__ = (
         UniqueConstraint("incident_id", "subject_id", "agency_id"),
         Index("ix_referrals_inbox", "agency_id", "sent_at", "id"),
+        # Covering: a partner's tab reads each of its states newest first, and the clock's
+        # columns answer "due soon" and "overdue" without reading a row.
+        Index(
+            "ix_referrals_agency_state_sent",
+            "agency_id",
+            "state",
+            "sent_at",
+            "id",
+            "clock_due_at",
+            "paused_at",
+        ),
         Index("ix_referrals_updated", "agency_id", "updated_at"),
         # The reports' tallies: a day's referrals, and the days of what moved since a refresh.
         Index("ix_referrals_sent", "sent_at"),

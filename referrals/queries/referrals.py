@@ -3,10 +3,11 @@ list of school referrals not yet seen."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select, union_all
 from sqlalchemy.sql.elements import ColumnElement
 
 from referrals.extensions import db
@@ -51,20 +52,27 @@ class InboxTab(StrEnum):
 COUNTED_TABS = (InboxTab.NEW, InboxTab.DUE_SOON, InboxTab.OVERDUE, InboxTab.DECISION_OVERDUE)
 
 
-def _tab_condition(tab: InboxTab, now: datetime) -> ColumnElement[bool]:
-    awaiting = Referral.state.in_(AWAITING)
-    running = and_(Referral.state.in_(OPEN_STATES), Referral.paused_at.is_(None))
+# Each tab is a set of states and a condition beyond them. A page is read one state at a time
+# (below), so the states are named apart from the rest of the condition.
+TAB_STATES: dict[InboxTab, tuple[ReferralState, ...]] = {
+    InboxTab.NEW: AWAITING,
+    InboxTab.DUE_SOON: OPEN_STATES,
+    InboxTab.OVERDUE: AWAITING,
+    InboxTab.ACKNOWLEDGED: (ReferralState.ACKNOWLEDGED,),
+    InboxTab.DECISION_OVERDUE: (ReferralState.ACKNOWLEDGED,),
+    InboxTab.DECIDED: ANSWERED,
+}
+
+
+def _tab_clock(tab: InboxTab, now: datetime) -> list[ColumnElement[bool]]:
+    """What a tab asks of the running clock, beyond its states."""
+    unpaused = Referral.paused_at.is_(None)
     due = Referral.clock_due_at
     return {
-        InboxTab.NEW: awaiting,
-        InboxTab.DUE_SOON: and_(running, due >= now, due < now + DUE_SOON),
-        InboxTab.OVERDUE: and_(awaiting, Referral.paused_at.is_(None), due < now),
-        InboxTab.ACKNOWLEDGED: Referral.state == ReferralState.ACKNOWLEDGED,
-        InboxTab.DECISION_OVERDUE: and_(
-            Referral.state == ReferralState.ACKNOWLEDGED, Referral.paused_at.is_(None), due < now
-        ),
-        InboxTab.DECIDED: Referral.state.in_(ANSWERED),
-    }[tab]
+        InboxTab.DUE_SOON: [unpaused, due >= now, due < now + DUE_SOON],
+        InboxTab.OVERDUE: [unpaused, due < now],
+        InboxTab.DECISION_OVERDUE: [unpaused, due < now],
+    }.get(tab, [])
 
 
 def _agency_scope(agency_id: int) -> Select[Referral]:
@@ -77,13 +85,15 @@ def _agency_scope(agency_id: int) -> Select[Referral]:
 def inbox(
     agency_id: int, tab: InboxTab, now: datetime, *, older_than: Cursor | None, page_size: int
 ) -> Page[Referral]:
-    return _newest_first(
-        _agency_scope(agency_id).where(_tab_condition(tab, now)), older_than, page_size
-    )
+    return _newest_first(agency_id, TAB_STATES[tab], _tab_clock(tab, now), older_than, page_size)
 
 
 def inbox_count(agency_id: int, tab: InboxTab, now: datetime) -> int:
-    stmt = _agency_scope(agency_id).where(_tab_condition(tab, now)).subquery()
+    stmt = (
+        _agency_scope(agency_id)
+        .where(Referral.state.in_(TAB_STATES[tab]), *_tab_clock(tab, now))
+        .subquery()
+    )
     return int(db.session.scalar(select(func.count()).select_from(stmt)) or 0)
 
 
@@ -97,29 +107,52 @@ def for_api(
 ) -> Page[Referral]:
     """A partner system's list: its agency's referrals, newest sent first, by state and by
     what changed since its last look."""
-    stmt = _agency_scope(agency_id)
-    if states:
-        stmt = stmt.where(Referral.state.in_(states))
-    if updated_since is not None:
-        stmt = stmt.where(Referral.updated_at > updated_since)
-    return _newest_first(stmt, older_than, page_size)
+    wanted = tuple(dict.fromkeys(s for s in states if s is not ReferralState.WITHDRAWN))
+    if states and not wanted:
+        return Page(items=[], older=None, newer=None)  # withdrawn only: the partner has none
+    since = [Referral.updated_at > updated_since] if updated_since is not None else []
+    return _newest_first(agency_id, wanted or None, since, older_than, page_size)
 
 
 def _newest_first(
-    stmt: Select[Referral], older_than: Cursor | None, page_size: int
+    agency_id: int,
+    states: Sequence[ReferralState] | None,
+    where: list[ColumnElement[bool]],
+    older_than: Cursor | None,
+    page_size: int,
 ) -> Page[Referral]:
+    """A page of the agency's referrals in ``states`` (None: any the partner sees) meeting
+    ``where``, newest sent first. Each state is read on its own, newest first along
+    ``ix_referrals_agency_state_sent`` (whose other columns answer the clock's conditions), and
+    only the newest page of each is merged: a tab costs the same whatever the agency's history,
+    where one walk of all its referrals in sent order passed over every row in other states."""
     if older_than is not None:
-        stmt = stmt.where(
+        where = [
+            *where,
             or_(
                 Referral.sent_at < older_than.moment,
                 and_(Referral.sent_at == older_than.moment, Referral.id < older_than.id),
-            )
+            ),
+        ]
+    newest = (Referral.sent_at.desc(), Referral.id.desc())
+    if states is None:
+        stmt = _agency_scope(agency_id).where(*where).order_by(*newest)
+    else:
+        per_state = [
+            select(Referral.id, Referral.sent_at)
+            .where(Referral.agency_id == agency_id, Referral.state == state, *where)
+            .order_by(*newest)
+            .limit(page_size + 1)
+            .subquery()
+            for state in states
+        ]
+        picked = union_all(*(select(s.c.id, s.c.sent_at) for s in per_state)).subquery()
+        stmt = (
+            select(Referral)
+            .join(picked, picked.c.id == Referral.id)
+            .order_by(picked.c.sent_at.desc(), picked.c.id.desc())
         )
-    rows = list(
-        db.session.scalars(
-            stmt.order_by(Referral.sent_at.desc(), Referral.id.desc()).limit(page_size + 1)
-        )
-    )
+    rows = list(db.session.scalars(stmt.limit(page_size + 1)))
     more = len(rows) > page_size
     rows = rows[:page_size]
     last = rows[-1] if rows and more else None
