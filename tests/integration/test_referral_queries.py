@@ -105,15 +105,17 @@ def _expected(seen: list[Seen], agency_id: int, keep: Callable[[Seen], bool]) ->
 
 
 def _walk(read: Callable[[Cursor | None], Page[Referral]]) -> list[int]:
-    """Every page, following each page's cursor to the next."""
+    """Every page, following each page's cursor to the next (a cursor that never ends fails
+    rather than hangs: the history holds sixty referrals)."""
     found: list[int] = []
     cursor: Cursor | None = None
-    while True:
+    for _ in range(100):
         page = read(cursor)
         found += [r.id for r in page.items]
         if page.older is None:
             return found
         cursor = page.older
+    raise AssertionError(f"still another page after 100: {found[-5:]}")
 
 
 def _inbox_page(agency_id: int, tab: InboxTab, size: int, cursor: Cursor | None) -> Page[Referral]:
