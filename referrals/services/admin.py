@@ -192,15 +192,16 @@ def create_agencies(
             if agency.school_urn:
                 taken.urns.add(agency.school_urn)
     db.session.flush()
-    for agency in made:
-        audit.record(
-            actor,
-            AuditKind.ALTERATION,
-            "agency.created",
-            "agency",
-            agency.id,
-            detail={"code": agency.code, "kind": agency.kind.value},
-        )
+    with audit.together():
+        for agency in made:
+            audit.record(
+                actor,
+                AuditKind.ALTERATION,
+                "agency.created",
+                "agency",
+                agency.id,
+                detail={"code": agency.code, "kind": agency.kind.value},
+            )
     return made
 
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, event, insert, select, text
+from sqlalchemy import Connection, Table, event, insert, select, text
 from sqlalchemy.orm import Session, SessionTransaction
 
 from referrals import clock
@@ -115,18 +116,56 @@ def record(
         "detail": json.dumps(detail, sort_keys=True, separators=(",", ":")) if detail else None,
         "prev_hash": tail[1],
     }
-    appended = AuditEvent(**values, hash=event_hash(runtime().audit_key, values))
-    session.add(appended)  # inserted at the next flush, in the order recorded
-    session.add_all(AuditTouch(**row) for row in _touches(appended.seq, touched))
-    session.info[_TAIL] = (appended.seq, appended.hash)
-    return appended
+    values["hash"] = event_hash(runtime().audit_key, values)
+    touches = _touches(values["seq"], touched)
+    batch = session.info.get(_BATCH)
+    if batch is None:
+        _write([values], touches)
+    else:
+        batch[0].append(values)
+        batch[1].extend(touches)
+    session.info[_TAIL] = (values["seq"], values["hash"])
+    return AuditEvent(**values)  # what was written, outside the session
+
+
+def _write(events: list[dict[str, Any]], touches: list[dict[str, Any]]) -> None:
+    # Plain rows, not objects added to the session: an event is never read back or changed
+    # through it, and the unit of work's bookkeeping for an event and the records it touched
+    # cost a list page more than the page's own query did.
+    if events:
+        db.session.execute(insert(_table(AuditEvent)), events)
+    if touches:
+        db.session.execute(insert(_table(AuditTouch)), touches)
+
+
+def _table(model: type[AuditEvent | AuditTouch]) -> Table:
+    return db.metadata.tables[model.__tablename__]
+
+
+@contextmanager
+def together() -> Iterator[None]:
+    """Events recorded inside are written at its end, in the order recorded, in one statement
+    (and the records they touched in one more): a move of many referrals, or a page opening
+    each child of a household, costs two writes, not two per referral. An error inside writes
+    none of them (the caller's transaction is rolled back)."""
+    session = db.session()
+    if _BATCH in session.info:  # already inside: the outer one writes
+        yield
+        return
+    events: list[dict[str, Any]] = []
+    touches: list[dict[str, Any]] = []
+    session.info[_BATCH] = (events, touches)
+    try:
+        yield
+    finally:
+        session.info.pop(_BATCH, None)
+    if events:
+        _write(events, touches)
 
 
 def touch(seq: int, touched: Iterable[tuple[str, object]]) -> None:
     """Record more records that event ``seq`` touched (an export's rows, a batch at a time)."""
-    rows = _touches(seq, touched)
-    if rows:
-        db.session.execute(insert(AuditTouch), rows)
+    _write([], _touches(seq, touched))
 
 
 def _touches(seq: int, touched: Iterable[tuple[str, object]]) -> list[dict[str, Any]]:
@@ -138,6 +177,7 @@ def _touches(seq: int, touched: Iterable[tuple[str, object]]) -> list[dict[str, 
 
 
 _TAIL = "audit.tail"  # (seq, hash) of this transaction's last event
+_BATCH = "audit.batch"  # events (and their touches) recorded inside together(), not yet written
 
 
 @event.listens_for(Session, "after_soft_rollback")

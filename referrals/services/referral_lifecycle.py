@@ -77,19 +77,20 @@ def open_incident_for_partner(actor: Actor, incident_id: int) -> list[tuple[Refe
 def _opened(actor: Actor, referrals: list[Referral]) -> list[tuple[Referral, Disclosure]]:
     # A colleague opening one at the same moment is left out here: it is viewed either way.
     transitions.apply_many(actor, referrals, Transition.VIEW, values={"viewed_at": clock.now()})
-    for referral in referrals:
-        audit.record(
-            actor,
-            AuditKind.DISCLOSURE,
-            "referral.opened",
-            "referral",
-            referral.id,
-            recipients=[referral.agency.code],
-            detail={
-                "kind": referral.agency.kind.value,
-                "subject": referral.subject.person.pseudonym,
-            },
-        )
+    with audit.together():
+        for referral in referrals:
+            audit.record(
+                actor,
+                AuditKind.DISCLOSURE,
+                "referral.opened",
+                "referral",
+                referral.id,
+                recipients=[referral.agency.code],
+                detail={
+                    "kind": referral.agency.kind.value,
+                    "subject": referral.subject.person.pseudonym,
+                },
+            )
     return list(zip(referrals, disclose_many(referrals), strict=True))
 
 

@@ -155,22 +155,23 @@ def _recorded(
     audit_action: str | None = None,
 ) -> None:
     """What every move writes once its referrals have moved: each one's history row and audit
-    event (added to the session: inserted together at the next flush), the partners' webhook
+    event (the events written together, ``audit.together``), the partners' webhook
     events, and the incident closed when its last referral closes."""
     move = MOVES[transition]
     record_history(referrals, actor, move.history, detail)
-    for referral in referrals:
-        if move.audit is not None:
-            audit.record(
-                actor,
-                audit_kind or move.audit_kind,
-                audit_action or f"referral.{move.audit}",
-                "referral",
-                referral.id,
-                reason=reason,
-                recipients=list(recipients) if recipients else None,
-                detail=audit_detail,
-            )
+    with audit.together():
+        for referral in referrals:
+            if move.audit is not None:
+                audit.record(
+                    actor,
+                    audit_kind or move.audit_kind,
+                    audit_action or f"referral.{move.audit}",
+                    "referral",
+                    referral.id,
+                    reason=reason,
+                    recipients=list(recipients) if recipients else None,
+                    detail=audit_detail,
+                )
     if move.partner_sees:
         withdrawn = transition is Transition.WITHDRAW
         webhooks.emit_many(

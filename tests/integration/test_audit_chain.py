@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from referrals.extensions import db
-from referrals.models.audit import AuditEvent, AuditKind
+from referrals.models.audit import AuditEvent, AuditKind, AuditTouch
 from referrals.services import audit
 from tests.factories import SYSTEM
 
@@ -139,4 +139,46 @@ def test_an_event_undone_with_its_savepoint_leaves_the_chain_whole(app: Flask) -
         db.session.commit()
         actions = db.session.scalars(sa.select(AuditEvent.action).order_by(AuditEvent.seq)).all()
         assert actions == ["kept.first", "kept.second"]
+        assert audit.verify().ok
+
+
+def _actions() -> list[str]:
+    return list(db.session.scalars(sa.select(AuditEvent.action).order_by(AuditEvent.seq)))
+
+
+def test_events_recorded_together_are_written_at_the_end_in_order(app: Flask) -> None:
+    """A move of many referrals writes its events in one statement at the end of the block, in
+    the order recorded, with the records each touched; an inner block leaves it to the outer."""
+    with app.app_context():
+        audit.record(SYSTEM, AuditKind.CONSULTATION, "before", "incident", 1)
+        with audit.together():
+            audit.record(
+                SYSTEM, AuditKind.DISCLOSURE, "first", "referral", 1, touched=[("referral", 1)]
+            )
+            with audit.together():
+                audit.record(SYSTEM, AuditKind.DISCLOSURE, "second", "referral", 2)
+            assert _actions() == ["before"]  # nothing written until the outer block ends
+            audit.record(
+                SYSTEM, AuditKind.DISCLOSURE, "third", "referral", 3, touched=[("referral", 3)]
+            )
+        assert _actions() == ["before", "first", "second", "third"]
+        db.session.commit()
+        touched = db.session.execute(
+            sa.select(AuditTouch.seq, AuditTouch.record_id).order_by(AuditTouch.seq)
+        ).all()
+        assert [tuple(t) for t in touched] == [(2, "1"), (4, "3")]
+        assert audit.verify().ok and audit.verify().checked == 4
+
+
+def test_an_error_inside_together_writes_none_of_its_events(app: Flask) -> None:
+    with app.app_context():
+        audit.record(SYSTEM, AuditKind.CONSULTATION, "kept", "incident", 1)
+        with pytest.raises(RuntimeError), audit.together():
+            audit.record(SYSTEM, AuditKind.DISCLOSURE, "lost", "referral", 1)
+            raise RuntimeError("the move failed")
+        db.session.rollback()
+        assert _actions() == []  # the caller's transaction went with it
+        audit.record(SYSTEM, AuditKind.CONSULTATION, "after", "incident", 2)
+        db.session.commit()
+        assert _actions() == ["after"]
         assert audit.verify().ok
