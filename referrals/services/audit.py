@@ -147,8 +147,8 @@ def together() -> Iterator[None]:
     """Events recorded inside are written at its end, in the order recorded, in one statement
     (and the records they touched in one more): a move of many referrals, or a page opening
     each child of a household, costs two writes, not two per referral. An error inside writes
-    none of them (the caller's transaction is rolled back). Only events belong inside: a
-    savepoint undone there would forget the chain's end while its events still wait here."""
+    none of them, and the next event chains to the last one written. Only events belong inside:
+    a savepoint undone there would forget the chain's end while its events still wait here."""
     session = db.session()
     if _BATCH in session.info:  # already inside: the outer one writes
         yield
@@ -158,6 +158,9 @@ def together() -> Iterator[None]:
     session.info[_BATCH] = (events, touches)
     try:
         yield
+    except BaseException:
+        session.info.pop(_TAIL, None)  # it named an event never written: read the end again
+        raise
     finally:
         session.info.pop(_BATCH, None)
     if events:

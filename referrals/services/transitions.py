@@ -159,9 +159,9 @@ def _recorded(
     events, and the incident closed when its last referral closes."""
     move = MOVES[transition]
     record_history(referrals, actor, move.history, detail)
-    with audit.together():
-        for referral in referrals:
-            if move.audit is not None:
+    if move.audit is not None:
+        with audit.together():
+            for referral in referrals:
                 audit.record(
                     actor,
                     audit_kind or move.audit_kind,

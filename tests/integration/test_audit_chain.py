@@ -171,14 +171,22 @@ def test_events_recorded_together_are_written_at_the_end_in_order(app: Flask) ->
 
 
 def test_an_error_inside_together_writes_none_of_its_events(app: Flask) -> None:
+    """A caller that catches the error and goes on: nothing of the block is written, and the
+    next event continues the chain from the last one written, not from the one never written."""
     with app.app_context():
         audit.record(SYSTEM, AuditKind.CONSULTATION, "kept", "incident", 1)
+        db.session.commit()
+        audit.record(SYSTEM, AuditKind.CONSULTATION, "kept.too", "incident", 2)
         with pytest.raises(RuntimeError), audit.together():
             audit.record(SYSTEM, AuditKind.DISCLOSURE, "lost", "referral", 1)
             raise RuntimeError("the move failed")
-        db.session.rollback()
-        assert _actions() == []  # the caller's transaction went with it
-        audit.record(SYSTEM, AuditKind.CONSULTATION, "after", "incident", 2)
+        assert _actions() == ["kept", "kept.too"]
+        audit.record(SYSTEM, AuditKind.CONSULTATION, "after", "incident", 3)
         db.session.commit()
-        assert _actions() == ["after"]
+        assert _actions() == ["kept", "kept.too", "after"]
+        assert db.session.scalars(sa.select(AuditEvent.seq).order_by(AuditEvent.seq)).all() == [
+            1,
+            2,
+            3,
+        ]
         assert audit.verify().ok
